@@ -263,3 +263,5 @@ class GenerationTimeoutError(GenerationError):
     ) -> None:
         super().__init__(message, inference_id=inference_id, **context)
         self.last_status = last_status
+        # Every id still pending when a wait over many inferences timed out.
+        self.pending_ids: list[str] = [inference_id]

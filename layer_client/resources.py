@@ -12,7 +12,10 @@ def schema_path() -> Path:
     editable install) keeps it at the project root, which `make schema`
     rewrites, so that copy is used there.
     """
-    candidates = [_PACKAGE_DIR.parent / "schema.graphql", _PACKAGE_DIR / "schema.graphql"]
+    candidates = [
+        _PACKAGE_DIR.parent / "schema.graphql",
+        _PACKAGE_DIR / "schema.graphql",
+    ]
     if (_PACKAGE_DIR.parent / "pyproject.toml").is_file():
         ordered = candidates
     else:

@@ -1,0 +1,403 @@
+"""AsyncLayerClient: the asynchronous client."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import aclosing
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+from layer_graphql import AsyncLayerGraphQLClient, GetInferencesByIdInput
+
+from .calls import Operation, call_async
+from .client_base import ClientBase
+from .config import PollingConfig, RetryConfig
+from .download_async import download_inference_async
+from .downloads import prepare_out_dir
+from .errors import RateLimitError, ServerError, TransportError
+from .pagination import CursorGuard
+from .polling import Poller, raise_for_status
+from .results import (
+    Entitlement,
+    GenerationResult,
+    Inference,
+    Style,
+    StyleDetails,
+    WorkspaceMembership,
+    check_style_usable,
+    entitlement_from,
+    error_member,
+    inferences_from,
+    memberships_from,
+    require_complete,
+    style_from,
+    styles_page,
+    submitted_inference,
+)
+from .validation import build_generate_input, check_timeout
+
+logger = logging.getLogger("layer_client")
+
+T = TypeVar("T")
+
+# Failures of one poll that do not end a wait: polling goes on until the
+# wait's own deadline.
+TRANSIENT_POLL_ERRORS = (TransportError, ServerError, RateLimitError)
+
+
+class AsyncLayerClient(ClientBase):
+    """Asynchronous client of the Layer GraphQL API; LayerClient's methods as coroutines.
+
+    Settings come from the arguments, else from LAYER_API_KEY,
+    LAYER_WORKSPACE_ID and LAYER_API_URL. `clock`, `sleep`, `wall_clock` and
+    `rng` exist for tests. Use it with `async with`, or call `aclose()`.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        workspace_id: str | None = None,
+        api_url: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        polling: PollingConfig | None = None,
+        retry: RetryConfig | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        check_style: bool = True,
+        documented_limits: bool = True,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[Any]] | None = None,
+        wall_clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            workspace_id=workspace_id,
+            api_url=api_url,
+            timeout=timeout,
+            polling=polling,
+            retry=retry,
+            check_style=check_style,
+            documented_limits=documented_limits,
+            clock=clock,
+            wall_clock=wall_clock,
+            rng=rng,
+        )
+        self._sleep = sleep or asyncio.sleep
+        self._owns_http_client = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=self._settings.timeout)
+        self._graphql = AsyncLayerGraphQLClient(
+            url=self._settings.api_url, headers=self._headers(), http_client=self._http
+        )
+
+    @property
+    def graphql(self) -> AsyncLayerGraphQLClient:
+        """The generated client, for operations this layer does not wrap."""
+        return self._graphql
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP client, unless the caller passed their own."""
+        if self._owns_http_client:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _call(
+        self,
+        operation: Operation,
+        method: Callable[..., Awaitable[T]],
+        arguments: dict[str, Any],
+        error_of: Callable[[T], object],
+        deadline: float | None = None,
+    ) -> T:
+        """Run one generated method with retries; error_of picks its union field."""
+        return await call_async(
+            operation,
+            lambda timeout: method(**arguments, timeout=timeout),
+            lambda result: error_member(error_of(result)),
+            config=self._settings.retry,
+            request_timeout=self._settings.timeout,
+            clock=self._clock,
+            sleep=self._sleep,
+            rng=self._rng,
+            deadline=deadline,
+        )
+
+    def list_styles(
+        self,
+        *,
+        status: Iterable[str] | str | None = None,
+        visibility: Iterable[str] | str | None = None,
+        featured: bool | None = None,
+        page_size: int = 50,
+    ) -> AsyncIterator[Style]:
+        """Yield every style the token can see, following every page."""
+        base_input = self._list_styles_input(status, visibility, featured, page_size)
+        return self._iterate_styles(base_input)
+
+    async def _iterate_styles(self, base_input: Any) -> AsyncIterator[Style]:
+        guard = CursorGuard("ListStyles")
+        after: str | None = None
+        while True:
+            page_input = base_input.model_copy(update={"after": after})
+            result = await self._call(
+                Operation("ListStyles"),
+                self._graphql.list_styles,
+                {"input": page_input},
+                lambda r: r.list_styles,
+            )
+            page = styles_page(result)
+            edges = [edge for edge in page.edges or [] if edge is not None]
+            for edge in edges:
+                if edge.node is not None and guard.is_new(edge.node.id):
+                    yield edge.node
+            after = guard.next_cursor(page.page_info, len(edges))
+            if after is None:
+                return
+
+    async def get_style(self, style_id: str) -> StyleDetails:
+        """Return one style by id; NotFoundError when it does not exist."""
+        style_input = self._style_input(style_id)
+        result = await self._call(
+            Operation("GetStyleById"),
+            self._graphql.get_style_by_id,
+            {"input": style_input},
+            lambda r: r.get_style_by_id,
+        )
+        return style_from(result, style_input.style_id)
+
+    async def get_usage(self, workspace_id: str | None = None) -> Entitlement:
+        """Return the workspace's credits: balance, has_access, overage, usage."""
+        usage_input = self._usage_input(workspace_id)
+        result = await self._call(
+            Operation("GetWorkspaceUsage"),
+            self._graphql.get_workspace_usage,
+            {"input": usage_input},
+            lambda r: r.get_workspace_usage,
+        )
+        return entitlement_from(result)
+
+    async def list_workspaces(self) -> list[WorkspaceMembership]:
+        """Return the caller's workspace memberships, to find a workspace id."""
+        guard = CursorGuard("ListWorkspaces")
+        found: list[WorkspaceMembership] = []
+        after: str | None = None
+        while True:
+            memberships_input = self._memberships_input(after)
+            result = await self._call(
+                Operation("ListWorkspaces"),
+                self._graphql.list_workspaces,
+                {"memberships": memberships_input},
+                lambda r: r.get_my_user,
+            )
+            connection = memberships_from(result)
+            edges = [edge for edge in connection.edges or [] if edge is not None]
+            for edge in edges:
+                if edge.node is not None and guard.is_new(edge.node.id):
+                    found.append(edge.node)
+            after = guard.next_cursor(connection.page_info, len(edges))
+            if after is None:
+                return found
+
+    async def generate_images(
+        self,
+        *,
+        style_id: str,
+        prompt: str | None = None,
+        batch_size: int | None = None,
+        seed: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        workspace_id: str | None = None,
+    ) -> Inference:
+        """Submit a generation and return the inference without waiting.
+
+        The submission is retried only when the server cannot have acted; an
+        ambiguous failure raises SubmissionUnknownError instead.
+        """
+        generate_input = build_generate_input(
+            workspace_id=self._settings.require_workspace_id(workspace_id),
+            style_id=style_id,
+            prompt=prompt,
+            batch_size=batch_size,
+            seed=seed,
+            width=width,
+            height=height,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+            documented_limits=self._documented_limits,
+        )
+        if self._check_style_enabled:
+            await self._ensure_style_usable(generate_input.style_id or "")
+
+        result = await self._call(
+            Operation("GenerateImages", is_mutation=True),
+            self._graphql.generate_images,
+            {"input": generate_input},
+            lambda r: r.generate_images,
+        )
+        inference = submitted_inference(result)
+        logger.info(
+            "submitted inference %s (style %s, status %s)",
+            inference.id,
+            generate_input.style_id,
+            inference.status.value,
+        )
+        return inference
+
+    async def _ensure_style_usable(self, style_id: str) -> None:
+        if style_id in self._usable_styles:
+            return
+        for warning in check_style_usable(await self.get_style(style_id)):
+            logger.warning(warning)
+        self._usable_styles.add(style_id)
+
+    async def _fetch(self, ids: list[str], deadline: float) -> dict[str, Inference]:
+        result = await self._call(
+            Operation("GetInferencesById"),
+            self._graphql.get_inferences_by_id,
+            {"input": GetInferencesByIdInput(inference_ids=ids)},
+            lambda r: r.get_inferences_by_id,
+            deadline=deadline,
+        )
+        return inferences_from(result)
+
+    async def wait(
+        self, inference: str | Inference, *, timeout: float | None = None
+    ) -> Inference:
+        """Poll until the inference ends and return it when COMPLETE.
+
+        Raises GenerationFailedError (FAILED), GenerationCancelledError
+        (CANCELLED, DELETED) or GenerationTimeoutError, whose inference_id
+        lets a later wait resume.
+        """
+        async with aclosing(self.wait_many([inference], timeout=timeout)) as stream:
+            async for finished in stream:
+                raise_for_status(finished)
+                return finished
+        raise AssertionError("wait_many ended without a result or an error")
+
+    def wait_many(
+        self,
+        inferences: Iterable[str | Inference],
+        *,
+        timeout: float | None = None,
+    ) -> AsyncGenerator[Inference, None]:
+        """Yield each inference as it ends, in the order they end.
+
+        Every poll round sends one request per 50 pending ids. FAILED and
+        CANCELLED inferences are yielded too: check `status`, or call
+        `raise_for_status`. The deadline raises GenerationTimeoutError for the
+        first pending id, with every pending id in `pending_ids`.
+        """
+        return self._poll(self._poller(inferences, timeout))
+
+    async def _poll(self, poller: Poller) -> AsyncGenerator[Inference, None]:
+        for inference in poller.already_finished():
+            yield inference
+        while poller.pending:
+            await self._sleep(poller.next_delay())
+            poller.check_deadline()
+            # One request per chunk, sent together: a round costs one
+            # round trip however many chunks it has.
+            chunks = poller.chunks()
+            answers = await asyncio.gather(
+                *(self._fetch(chunk, poller.deadline) for chunk in chunks),
+                return_exceptions=True,
+            )
+            for chunk, answer in zip(chunks, answers, strict=True):
+                if isinstance(answer, TRANSIENT_POLL_ERRORS):
+                    poller.record_error(answer)
+                    continue
+                if isinstance(answer, BaseException):
+                    raise answer
+                for inference in poller.finished(chunk, answer):
+                    yield inference
+
+    async def download(
+        self, inference: Inference, out_dir: str | PathLike[str]
+    ) -> list[Path]:
+        """Save every file of a COMPLETE inference into out_dir.
+
+        Files are named `<inference id>-<n>.<ext>`; complete files already
+        there are kept. No token is sent to the file host.
+        """
+        target = prepare_out_dir(out_dir)
+        require_complete(inference)
+        return await download_inference_async(self._http, inference, target)
+
+    async def generate(
+        self,
+        *,
+        style_id: str,
+        prompt: str | None = None,
+        out_dir: str | PathLike[str],
+        batch_size: int | None = None,
+        seed: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        workspace_id: str | None = None,
+        timeout: float | None = None,
+    ) -> GenerationResult:
+        """Check the style and credits, submit, wait, and save the files."""
+        workspace = self._settings.require_workspace_id(workspace_id)
+        build_generate_input(
+            workspace_id=workspace,
+            style_id=style_id,
+            prompt=prompt,
+            batch_size=batch_size,
+            seed=seed,
+            width=width,
+            height=height,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+            documented_limits=self._documented_limits,
+        )
+        budget = check_timeout(timeout, self._settings.polling.timeout)
+        target = prepare_out_dir(out_dir)
+        self._check_credits(await self.get_usage(workspace), workspace)
+
+        inference = await self.generate_images(
+            style_id=style_id,
+            prompt=prompt,
+            batch_size=batch_size,
+            seed=seed,
+            width=width,
+            height=height,
+            num_inference_steps=num_inference_steps,
+            guidance_scale=guidance_scale,
+            workspace_id=workspace,
+        )
+        finished = await self.wait(inference, timeout=budget)
+        return GenerationResult(finished, await self.download(finished, target))
+
+    async def delete_inference(self, inference_id: str) -> None:
+        """Delete an inference; NotFoundError when it does not exist."""
+        delete_input = self._delete_input(inference_id)
+        await self._call(
+            Operation("DeleteInference"),
+            self._graphql.delete_inference,
+            {"input": delete_input},
+            lambda r: r.delete_inference,
+        )
+        logger.info("deleted inference %s", delete_input.inference_id)
