@@ -48,6 +48,7 @@ schema: $(STAMP)
 	$(BIN)/python -m layer_client.schema_tool pull $(if $(FILE),--from-file $(FILE),)
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 soak: $(STAMP)
