@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -177,4 +179,131 @@ class Script:
             raise answer
         if callable(answer):
             return answer(request)
-        return answer
+        # A fresh copy, because one response object is served many times
+        # and by both the sync and the async transport.
+        return httpx.Response(
+            answer.status_code, headers=answer.headers, content=answer.content
+        )
+
+
+def graphql_errors(
+    message: str, *, code: str | None = None, status: int = 200, **body: Any
+) -> httpx.Response:
+    """Return a response whose body carries a GraphQL `errors` array."""
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error["extensions"] = {"code": code}
+    return httpx.Response(status, json={"errors": [error], **body})
+
+
+def raw(
+    status: int = 200,
+    text: str = "",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Return a response with a literal body, JSON or not."""
+    return httpx.Response(status, text=text, headers=headers)
+
+
+def member_answer(field: str, member: dict[str, Any]) -> httpx.Response:
+    """Return a 200 answer whose `field` is an `Error` union member."""
+    return data({field: member})
+
+
+def generate_answer(
+    inference_id: str = "inf_1", status: str = "IN_PROGRESS", **kwargs: Any
+) -> httpx.Response:
+    return data({"generateImages": inference_node(inference_id, status, **kwargs)})
+
+
+def page_info(has_next: bool, cursor: str | None) -> dict[str, Any]:
+    return {
+        "__typename": "PageInfo",
+        "hasNextPage": has_next,
+        "hasPreviousPage": False,
+        "startCursor": None,
+        "endCursor": cursor,
+        "totalCount": None,
+    }
+
+
+def styles_page(
+    ids: list[str], has_next: bool = False, cursor: str | None = None
+) -> httpx.Response:
+    return data(
+        {
+            "listStyles": {
+                "__typename": "StylesConnection",
+                "edges": [
+                    {"__typename": "StyleEdge", "cursor": i, "node": style_node(i)}
+                    for i in ids
+                ],
+                "pageInfo": page_info(has_next, cursor),
+            }
+        }
+    )
+
+
+def membership_node(workspace_id: str) -> dict[str, Any]:
+    return {
+        "__typename": "WorkspaceMembership",
+        "id": f"mem_{workspace_id}",
+        "role": "ADMIN",
+        "status": "ACTIVE",
+        "workspace": {
+            "__typename": "Workspace",
+            "id": workspace_id,
+            "name": workspace_id,
+            "displayName": f"Workspace {workspace_id}",
+        },
+    }
+
+
+def workspaces_page(
+    ids: list[str], has_next: bool = False, cursor: str | None = None
+) -> httpx.Response:
+    return data(
+        {
+            "getMyUser": {
+                "__typename": "User",
+                "id": "usr_1",
+                "name": "Ada",
+                "email": "ada@example.com",
+                "memberships": {
+                    "__typename": "WorkspaceMembershipsConnection",
+                    "edges": [
+                        {
+                            "__typename": "WorkspaceMembershipEdge",
+                            "cursor": i,
+                            "node": membership_node(i),
+                        }
+                        for i in ids
+                    ],
+                    "pageInfo": page_info(has_next, cursor),
+                },
+            }
+        }
+    )
+
+
+def deleted_answer() -> httpx.Response:
+    return data({"deleteInference": None})
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+# A valid 1x1 grey PNG image.
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n"
+    + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+    + _png_chunk(b"IEND", b"")
+)
+
+
+def file_url(index: int = 1) -> str:
+    """Return the URL that file_node(index) points at."""
+    return f"https://media.test.layer/f{index}.png"

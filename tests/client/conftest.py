@@ -1,15 +1,76 @@
-"""Fixtures of the client tests: a fake clock and a scripted GraphQL server."""
+"""Fixtures of the client tests: a fake clock and a scripted GraphQL server.
+
+`layer` and `make_layer` run each test twice, once with LayerClient and once
+with AsyncLayerClient, behind one awaitable interface (`Layer.call`).
+"""
 
 from __future__ import annotations
 
+import inspect
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 from pytest_httpx import HTTPXMock
 
 from layer_client import AsyncLayerClient, LayerClient
 from tests.fakes import API_URL, TOKEN, WORKSPACE, FakeClock, Script
+
+
+class Layer:
+    """A LayerClient or an AsyncLayerClient, driven the same way by tests."""
+
+    def __init__(self, client: LayerClient | AsyncLayerClient) -> None:
+        self.client = client
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.client, AsyncLayerClient)
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a public method; iterators are collected into a list."""
+        result = getattr(self.client, method)(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, AsyncIterator):
+            return [item async for item in result]
+        if isinstance(result, Iterator):
+            return list(result)
+        return result
+
+    async def stream(self, method: str, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        """Yield the items of an iterating method one by one."""
+        result = getattr(self.client, method)(*args, **kwargs)
+        if isinstance(result, AsyncIterator):
+            async for item in result:
+                yield item
+        else:
+            for item in result:
+                yield item
+
+    async def close(self) -> None:
+        if isinstance(self.client, AsyncLayerClient):
+            await self.client.aclose()
+        else:
+            self.client.close()
+
+
+LayerFactory = Callable[..., Layer]
+
+
+def client_options(clock: FakeClock, **options: Any) -> dict[str, Any]:
+    """Return the constructor arguments of a test client, updated by options."""
+    defaults: dict[str, Any] = {
+        "api_key": TOKEN,
+        "workspace_id": WORKSPACE,
+        "api_url": API_URL,
+        "clock": clock.monotonic,
+        "wall_clock": clock.wall,
+        "rng": random.Random(7),
+    }
+    defaults.update(options)
+    return defaults
 
 
 @pytest.fixture
@@ -24,17 +85,37 @@ def script(httpx_mock: HTTPXMock) -> Script:
     return scripted
 
 
+@pytest.fixture(params=["sync", "async"])
+async def make_layer(
+    request: pytest.FixtureRequest, script: Script, clock: FakeClock
+) -> AsyncIterator[LayerFactory]:
+    """Build clients of one flavor with FakeClock; closed after the test."""
+    made: list[Layer] = []
+
+    def make(**options: Any) -> Layer:
+        arguments = client_options(clock, **options)
+        client: LayerClient | AsyncLayerClient
+        if request.param == "sync":
+            client = LayerClient(sleep=clock.sleep, **arguments)
+        else:
+            client = AsyncLayerClient(sleep=clock.async_sleep, **arguments)
+        layer = Layer(client)
+        made.append(layer)
+        return layer
+
+    yield make
+    for layer in made:
+        await layer.close()
+
+
+@pytest.fixture
+def layer(make_layer: LayerFactory) -> Layer:
+    return make_layer()
+
+
 @pytest.fixture
 def client(script: Script, clock: FakeClock) -> Iterator[LayerClient]:
-    with LayerClient(
-        TOKEN,
-        workspace_id=WORKSPACE,
-        api_url=API_URL,
-        clock=clock.monotonic,
-        sleep=clock.sleep,
-        wall_clock=clock.wall,
-        rng=random.Random(7),
-    ) as layer:
+    with LayerClient(sleep=clock.sleep, **client_options(clock)) as layer:
         yield layer
 
 
@@ -43,12 +124,6 @@ async def async_client(
     script: Script, clock: FakeClock
 ) -> AsyncIterator[AsyncLayerClient]:
     async with AsyncLayerClient(
-        TOKEN,
-        workspace_id=WORKSPACE,
-        api_url=API_URL,
-        clock=clock.monotonic,
-        sleep=clock.async_sleep,
-        wall_clock=clock.wall,
-        rng=random.Random(7),
+        sleep=clock.async_sleep, **client_options(clock)
     ) as layer:
         yield layer

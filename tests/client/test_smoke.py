@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from layer_client import (
@@ -73,7 +74,7 @@ def test_missing_style_sends_nothing(client: LayerClient, script: Script) -> Non
 
 
 def test_list_styles_pages(client: LayerClient, script: Script) -> None:
-    def page(ids: list[str], has_next: bool, cursor: str) -> object:
+    def page(ids: list[str], has_next: bool, cursor: str) -> httpx.Response:
         return data(
             {
                 "listStyles": {
