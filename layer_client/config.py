@@ -43,8 +43,8 @@ class PollingConfig:
 
     Delays are in seconds. The first poll comes after `initial_delay`, each
     later delay is `multiplier` times the previous one up to `max_delay`, and
-    every delay is spread by +/- `jitter` (a fraction). `timeout` is the
-    overall deadline of one wait.
+    every delay is spread by +/- `jitter` (a fraction) without going beyond
+    `max_delay`. `timeout` is the overall deadline of one wait.
     """
 
     initial_delay: float = 2.0

@@ -93,8 +93,9 @@ class PollSchedule:
     ) -> float:
         """Return how long to sleep before the next poll, in seconds.
 
-        A future `etaAt` replaces the blind schedule: sleep until it, capped
-        at max_delay. Every delay stops at the deadline.
+        A future `etaAt` replaces the blind schedule: sleep until it. Jitter
+        never takes a delay beyond max_delay, and every delay stops at the
+        deadline.
         """
         config = self._config
         base = self._base
@@ -108,7 +109,7 @@ class PollSchedule:
 
         spread = delay * config.jitter
         delay = delay + self._rng.uniform(-spread, spread)
-        return max(0.0, min(delay, remaining))
+        return max(0.0, min(delay, config.max_delay, remaining))
 
 
 class Poller:
