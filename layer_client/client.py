@@ -20,7 +20,7 @@ from .client_base import ClientBase
 from .config import PollingConfig, RetryConfig
 from .download_sync import download_inference
 from .downloads import prepare_out_dir
-from .errors import RateLimitError, ServerError, TransportError
+from .errors import NotFoundError, RateLimitError, ServerError, TransportError
 from .pagination import CursorGuard
 from .polling import Poller, raise_for_status
 from .results import (
@@ -37,6 +37,7 @@ from .results import (
     memberships_from,
     require_complete,
     style_from,
+    style_not_found,
     styles_page,
     submitted_inference,
 )
@@ -265,7 +266,11 @@ class LayerClient(ClientBase):
     def _ensure_style_usable(self, style_id: str) -> None:
         if style_id in self._usable_styles:
             return
-        for warning in check_style_usable(self.get_style(style_id)):
+        try:
+            style = self.get_style(style_id)
+        except NotFoundError as exc:
+            raise style_not_found(style_id) from exc
+        for warning in check_style_usable(style):
             logger.warning(warning)
         self._usable_styles.add(style_id)
 
@@ -331,7 +336,13 @@ class LayerClient(ClientBase):
         """
         target = prepare_out_dir(out_dir)
         require_complete(inference)
-        return download_inference(self._http, inference, target)
+        return download_inference(
+            self._http,
+            inference,
+            target,
+            sleep=self._sleep,
+            random=self._rng.random,
+        )
 
     def generate(
         self,

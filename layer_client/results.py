@@ -77,6 +77,15 @@ def style_from(result: GetStyleById, style_id: str) -> StyleDetails:
     return style
 
 
+def style_not_found(style_id: str) -> StyleNotUsableError:
+    """Return the error of a style check whose style does not exist."""
+    return StyleNotUsableError(
+        f"Style {style_id!r} was not found: check the id, or pick one with "
+        "`layer-client styles --status COMPLETE`.",
+        style_id=style_id,
+    )
+
+
 def check_style_usable(style: StyleDetails) -> list[str]:
     """Raise StyleNotUsableError unless style can generate; return warnings."""
     if style.status is not StyleStatus.COMPLETE:

@@ -76,13 +76,14 @@ def optional_int(
     """Return value when it is None or an int in [minimum, maximum]."""
     if value is None:
         return None
+    allowed = f"{minimum} to {maximum}" if maximum is not None else f">= {minimum}"
     if isinstance(value, bool) or not isinstance(value, int):
         raise LayerInputError(
-            f"Invalid {name} {value!r}: expected an int, got {type(value).__name__}",
+            f"Invalid {name} {value!r}: expected an int in the range {allowed}, "
+            f"got {type(value).__name__}",
             field=name,
         )
     if value < minimum or (maximum is not None and value > maximum):
-        allowed = f"{minimum} to {maximum}" if maximum is not None else f">= {minimum}"
         raise LayerInputError(
             f"Invalid {name} {value}: allowed range is {allowed}", field=name
         )
