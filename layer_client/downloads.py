@@ -141,8 +141,7 @@ def collect_results(
         return saved_paths
 
     first = failures[0]
-    # errors.DownloadError declares no saved_paths field, so it is set here.
-    first.saved_paths = saved_paths  # type: ignore[attr-defined]
+    first.saved_paths = saved_paths
     listed = ", ".join(str(path) for path in saved_paths) or "none"
     first.add_note(
         f"{len(failures)} of {len(targets)} files failed; "

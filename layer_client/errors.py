@@ -30,6 +30,7 @@ No raw pydantic, json, KeyError or httpx exception leaves the public API.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -212,6 +213,8 @@ class DownloadError(LayerError):
     def __init__(self, message: str, *, url: str | None = None, **context: Any) -> None:
         super().__init__(message, **context)
         self.url = url
+        # Files of the same call that were saved intact before the failure.
+        self.saved_paths: list[Path] = []
 
 
 class GenerationError(LayerError):
