@@ -1,0 +1,260 @@
+"""The commands that make images: `generate`, `wait` and `download`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..client import LayerClient
+from ..errors import (
+    GenerationError,
+    GenerationTimeoutError,
+    LayerInputError,
+    NotFoundError,
+)
+from ..polling import raise_for_status
+from ..results import Inference
+from .arguments import Commands, positive_float, positive_int, whole_number
+from .context import Context
+from .exit_codes import GENERATION_FAILED, OK, error_message
+from .output import model_json
+
+DEFAULT_TIMEOUT_HELP = "default: 120"
+
+
+def register(commands: Commands) -> None:
+    """Add generate, wait and download to the subparsers action commands."""
+    generate = commands.add_parser(
+        "generate",
+        help="generate images from a style and save them",
+        description=(
+            "Check the style and the workspace's credits, submit a generation, "
+            "wait for it with a progress display, save every file into --out "
+            "and print the saved paths."
+        ),
+    )
+    generate.add_argument(
+        "--style", required=True, metavar="ID", help="id of a COMPLETE style"
+    )
+    generate.add_argument("--prompt", metavar="TEXT", help="text prompt")
+    generate.add_argument(
+        "--out",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="directory to save the files into, created if missing (default: .)",
+    )
+    generate.add_argument(
+        "--batch-size",
+        type=positive_int,
+        metavar="N",
+        help="number of images, 1 to 16 (default: left to the API)",
+    )
+    generate.add_argument(
+        "--seed",
+        type=whole_number,
+        metavar="N",
+        help="random seed, a signed 64-bit integer (default: chosen by the API)",
+    )
+    generate.add_argument(
+        "--width", type=positive_int, metavar="PX", help="image width in pixels"
+    )
+    generate.add_argument(
+        "--height", type=positive_int, metavar="PX", help="image height in pixels"
+    )
+    generate.add_argument(
+        "--steps",
+        type=positive_int,
+        metavar="N",
+        help="number of inference (denoising) steps",
+    )
+    generate.add_argument(
+        "--guidance",
+        type=positive_float,
+        metavar="X",
+        help="guidance scale: how closely to follow the prompt",
+    )
+    add_timeout_option(generate, "for the generation to finish")
+    generate.set_defaults(run=run_generate)
+
+    wait = commands.add_parser(
+        "wait",
+        help="wait for inferences to finish",
+        description=(
+            "Poll the inferences until each one ends and print its status as "
+            "it does. Resumes a `generate` that timed out."
+        ),
+    )
+    wait.add_argument("inference_ids", nargs="+", metavar="ID", help="inference id")
+    add_timeout_option(wait, "for every inference to finish")
+    wait.set_defaults(run=run_wait)
+
+    download = commands.add_parser(
+        "download",
+        help="save the files of a COMPLETE inference",
+        description=(
+            "Fetch the inference and save its files as <id>-<n>.<ext> into "
+            "--out. The inference must be COMPLETE: run `layer-client wait ID` "
+            "first when it is still running. Complete files already there are "
+            "kept."
+        ),
+    )
+    download.add_argument("inference_id", metavar="ID", help="inference id")
+    download.add_argument(
+        "--out",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="directory to save the files into, created if missing (default: .)",
+    )
+    download.set_defaults(run=run_download)
+
+
+def add_timeout_option(parser: argparse.ArgumentParser, purpose: str) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        help=f"seconds to wait {purpose} ({DEFAULT_TIMEOUT_HELP})",
+    )
+
+
+def run_generate(args: argparse.Namespace, context: Context) -> int:
+    reporter = context.reporter
+    with context.client() as layer:
+        workspace = context.require_workspace(layer)
+        with reporter.step("Checking the workspace's credits"):
+            # NOTE: the private check is the one LayerClient.generate runs;
+            # the CLI calls the steps one by one to show each of them.
+            layer._check_credits(layer.get_usage(workspace), workspace)
+
+        what = _images(args.batch_size) if args.batch_size else "a generation"
+        with reporter.step(f"Submitting {what} with style {args.style}"):
+            inference = layer.generate_images(
+                style_id=args.style,
+                prompt=args.prompt,
+                batch_size=args.batch_size,
+                seed=args.seed,
+                width=args.width,
+                height=args.height,
+                num_inference_steps=args.steps,
+                guidance_scale=args.guidance,
+                workspace_id=workspace,
+            )
+        try:
+            with reporter.step(
+                f"Generating (inference {inference.id})",
+                expected_seconds=_seconds_until(inference.eta_at),
+            ):
+                finished = layer.wait(inference, timeout=args.timeout)
+            with reporter.step(f"Downloading {_files(len(finished.files))}"):
+                paths = layer.download(finished, args.out)
+        except KeyboardInterrupt:
+            context.output.notice(
+                f"inference {inference.id} keeps running: resume with "
+                f"`layer-client wait {inference.id}`, then "
+                f"`layer-client download {inference.id} --out {args.out}`"
+            )
+            raise
+
+    context.output.result(
+        {"inference": model_json(finished), "paths": [str(p) for p in paths]},
+        "\n".join(str(path) for path in paths),
+    )
+    return OK
+
+
+def run_wait(args: argparse.Namespace, context: Context) -> int:
+    finished: list[Inference] = []
+    count = len(args.inference_ids)
+    with context.client() as layer:
+        try:
+            with context.reporter.step(f"Waiting for {_inferences(count)}"):
+                for inference in layer.wait_many(
+                    args.inference_ids, timeout=args.timeout
+                ):
+                    finished.append(inference)
+                    context.output.line(_status_line(inference))
+        except GenerationTimeoutError:
+            context.error_details["inferences"] = [model_json(i) for i in finished]
+            raise
+
+    context.output.result({"inferences": [model_json(i) for i in finished]}, None)
+    failed = _report_failures(finished, context)
+    return GENERATION_FAILED if failed else OK
+
+
+def run_download(args: argparse.Namespace, context: Context) -> int:
+    with context.client() as layer:
+        inference = fetch_inference(layer, args.inference_id)
+        raise_for_status(inference)
+        if inference.status.value != "COMPLETE":
+            raise LayerInputError(
+                f"Inference {inference.id} is {inference.status.value}, not "
+                f"COMPLETE yet: run `layer-client wait {inference.id}` first",
+                field="inference_id",
+            )
+        with context.reporter.step(f"Downloading {_files(len(inference.files))}"):
+            paths = layer.download(inference, args.out)
+
+    context.output.result(
+        {"inference": model_json(inference), "paths": [str(p) for p in paths]},
+        "\n".join(str(path) for path in paths),
+    )
+    return OK
+
+
+def fetch_inference(layer: LayerClient, inference_id: str) -> Inference:
+    """Return one inference by id; raise NotFoundError when the API has none."""
+    # TODO: LayerClient has no public call to read one inference, so this
+    # uses the fetch step of wait(), with the retry deadline as its budget.
+    deadline = layer._clock() + layer.settings.retry.deadline
+    found = layer._fetch([inference_id.strip()], deadline)
+    inference = found.get(inference_id.strip())
+    if inference is None:
+        raise NotFoundError(
+            f"Inference {inference_id!r} was not found", operation="GetInferencesById"
+        )
+    return inference
+
+
+def _report_failures(finished: list[Inference], context: Context) -> bool:
+    """Print one error line per inference that did not complete."""
+    failed = False
+    for inference in finished:
+        try:
+            raise_for_status(inference)
+        except GenerationError as error:
+            context.output.error(error_message(error))
+            failed = True
+    return failed
+
+
+def _status_line(inference: Inference) -> str:
+    status = inference.status.value
+    if status == "COMPLETE":
+        return f"{inference.id}  {status}  {_files(len(inference.files))}"
+    if inference.error_code is not None:
+        return f"{inference.id}  {status}  {inference.error_code.value}"
+    return f"{inference.id}  {status}"
+
+
+def _seconds_until(moment: datetime | None) -> float | None:
+    """Return the seconds from now until moment, or None when past or unknown."""
+    if moment is None or moment.tzinfo is None:
+        return None
+    seconds = (moment - datetime.now(UTC)).total_seconds()
+    return seconds if seconds > 0 else None
+
+
+def _images(count: int) -> str:
+    return f"{count} image" if count == 1 else f"{count} images"
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
+
+
+def _inferences(count: int) -> str:
+    return f"{count} inference" if count == 1 else f"{count} inferences"

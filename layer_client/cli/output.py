@@ -1,0 +1,82 @@
+"""Command output: tables and lines for people, JSON for scripts.
+
+With --json, stdout carries exactly one JSON document per run: the result,
+or `{"error": {...}}` when the command failed. Everything else (progress,
+logs, error lines) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+PROGRAM = "layer-client"
+
+
+def model_json(model: BaseModel) -> dict[str, Any]:
+    """Return model as a JSON object with the API's field names, no __typename."""
+    dumped = model.model_dump(mode="json", by_alias=True)
+    cleaned = _drop_typename(dumped)
+    assert isinstance(cleaned, dict)
+    return cleaned
+
+
+def _drop_typename(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: _drop_typename(item)
+            for key, item in value.items()
+            if key != "__typename"
+        }
+    if isinstance(value, list):
+        return [_drop_typename(item) for item in value]
+    return value
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return rows as left-aligned columns under headers."""
+    widths = [len(header) for header in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths[index], len(cell))
+    lines = [
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in [list(headers), *rows]
+    ]
+    return "\n".join(lines)
+
+
+class Output:
+    """Writes results to stdout and messages to stderr, in the chosen mode."""
+
+    def __init__(self, *, json_mode: bool) -> None:
+        self.json_mode = json_mode
+
+    def result(self, data: Any, text: str | None) -> None:
+        """Print a command's result: data as JSON, or text for people."""
+        if self.json_mode:
+            print(json.dumps(data, indent=2, ensure_ascii=False), file=sys.stdout)
+        elif text:
+            print(text, file=sys.stdout)
+
+    def line(self, text: str) -> None:
+        """Print a line of human output to stdout; nothing in JSON mode."""
+        if not self.json_mode:
+            print(text, file=sys.stdout)
+
+    def error(self, message: str, *, data: dict[str, Any] | None = None) -> None:
+        """Print an error line on stderr, and the error object in JSON mode."""
+        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+        if self.json_mode and data is not None:
+            print(json.dumps({"error": data}, indent=2), file=sys.stdout)
+
+    @staticmethod
+    def notice(message: str) -> None:
+        """Print a line for people on stderr, in both modes."""
+        print(f"{PROGRAM}: {message}", file=sys.stderr)
