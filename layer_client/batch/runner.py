@@ -197,6 +197,8 @@ async def run_batch(
             raise InvalidRowsError(style_problems, source)
         unusable = {problem.line for problem in style_problems}
         to_submit = [row for row in to_submit if row.line not in unusable]
+        for line in unusable:
+            del states[line]
         if to_submit:
             entitlement = await client.get_usage(workspace_id)
             client._check_credits(entitlement, workspace_id)

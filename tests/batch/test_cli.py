@@ -1,0 +1,163 @@
+"""The `layer-client batch` command: a SIGKILL in the middle, then a resume.
+
+The emulator runs in the test process; the command runs in a subprocess
+started with a small wrapper that shortens the client's poll delays.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from layer_client.batch import BatchReport, RowResult, SavedFile
+from layer_client.cli import main
+from layer_client.emulator import Emulator, EmulatorConfig
+
+from .helpers import assert_files_intact, journal_states, sized_rows, write_rows
+
+# Runs `layer-client` with the polling and retry delays of the tests.
+WRAPPER = """
+import sys
+from layer_client import LayerClient
+from layer_client.cli import context, main
+from tests.batch.helpers import FAST_POLLING, FAST_RETRY
+
+def open_fast_client(api_url, workspace_id):
+    return LayerClient(
+        api_url=api_url, workspace_id=workspace_id,
+        polling=FAST_POLLING, retry=FAST_RETRY,
+    )
+
+context.open_client = open_fast_client
+sys.exit(main(sys.argv[1:]))
+"""
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    # Generations of 0.1 to 0.3 s, so that a run of 30 rows lasts a few
+    # seconds and can be stopped in the middle.
+    with Emulator(EmulatorConfig(speed=50.0)) as running:
+        yield running
+
+
+def start_batch(emulator: Emulator, *arguments: str) -> subprocess.Popen[str]:
+    environment = {**os.environ, **emulator.environ}
+    environment["PYTHONPATH"] = str(PROJECT_ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, "batch", *arguments],
+        env=environment,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def kill_midway(process: subprocess.Popen[str], out: Path) -> dict[str, int]:
+    """SIGKILL process once the journal has submitted and pending rows.
+
+    The process is frozen with SIGSTOP while the journal is read, and is
+    killed only when no row is `submitting`: a row killed there would be
+    unknown, and this test checks that every row ends up charged once.
+    """
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the batch ended before it could be killed"
+        process.send_signal(signal.SIGSTOP)
+        try:
+            states = journal_states(out, timeout=0.05)
+        except sqlite3.OperationalError:
+            # Frozen while writing: the journal stays locked until SIGCONT.
+            states = Counter()
+        started = states["submitted"] + states["done"]
+        if states["pending"] and started and not states["submitting"]:
+            process.kill()
+            process.wait(timeout=10)
+            return dict(states)
+        process.send_signal(signal.SIGCONT)
+        time.sleep(0.01)
+    process.kill()
+    raise AssertionError("the journal never showed submitted and pending rows")
+
+
+def test_sigkill_then_resume(emulator: Emulator, tmp_path: Path) -> None:
+    rows = sized_rows(30)
+    prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+    out = tmp_path / "out"
+    options = [str(prompts), "--style", emulator.style_id, "--out", str(out)]
+
+    killed = start_batch(emulator, *options)
+    at_kill = kill_midway(killed, out)
+    assert killed.returncode == -signal.SIGKILL
+    assert 0 < at_kill["pending"] < 30
+
+    resumed = start_batch(emulator, *options, "--json")
+    stdout, stderr = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, stderr
+    data = json.loads(stdout)
+    assert data["ok"] is True
+    assert data["counts"]["done"] == 30
+    assert data["submitted_this_run"] == at_kill["pending"]
+    # Every row was generated exactly once over both runs.
+    assert emulator.counters.generate_images_accepted == 30
+    assert journal_states(out) == {"done": 30}
+
+    report = BatchReport(
+        rows=[
+            RowResult(
+                line=row["line"],
+                state=row["state"],
+                name=row["name"],
+                files=tuple(SavedFile(**item) for item in row["files"]),
+            )
+            for row in data["rows"]
+        ],
+        journal_path=None,
+        out_dir=out,
+    )
+    assert_files_intact(report, rows)
+
+
+def test_invalid_rows_exit_status(
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in emulator.environ.items():
+        monkeypatch.setenv(name, value)
+    prompts = write_rows(
+        tmp_path / "prompts.jsonl",
+        [{"prompt": "fine"}, {"prompt": "bad", "seed": "x"}, {"prompt": "", "n": 1}],
+    )
+    out = str(tmp_path / "out")
+    status = main(
+        ["batch", str(prompts), "--style", emulator.style_id, "--out", out, "--json"]
+    )
+    captured = capsys.readouterr()
+    assert status == 5
+    assert "line 2: Invalid seed 'x'" in captured.err
+    assert "line 3: unknown keys n" in captured.err
+    error = json.loads(captured.out)["error"]
+    assert [row["line"] for row in error["invalidRows"]] == [2, 3]
+    assert emulator.counters.requests["GenerateImages"] == 0
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["batch", "prompts.jsonl"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["batch", "p.jsonl", "--out", str(tmp_path), "--concurrency", "0"]) == 2
+    assert "--concurrency" in capsys.readouterr().err
