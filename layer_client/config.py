@@ -142,7 +142,7 @@ class Settings:
             )
         if not isinstance(chosen, str) or not chosen.strip():
             raise LayerInputError(
-                f"Invalid workspace id {chosen!r}: expected a non-empty string",
+                f"Invalid workspace_id {chosen!r}: expected a non-empty string",
                 field="workspace_id",
             )
         return chosen.strip()
@@ -162,6 +162,12 @@ def resolve_settings(
     env = os.environ if environ is None else environ
 
     key = api_key if api_key is not None else env.get(API_KEY_VARIABLE)
+    if key is not None and not isinstance(key, str):
+        # The value is left out of the message because it may be the token.
+        raise LayerInputError(
+            f"Invalid API key: expected a string, got {type(key).__name__}",
+            field="api_key",
+        )
     if key is None or not key.strip():
         raise LayerInputError(
             f"No API key: pass api_key=... or set {API_KEY_VARIABLE}. For the "
@@ -181,6 +187,11 @@ def resolve_settings(
     workspace = (
         workspace_id if workspace_id is not None else env.get(WORKSPACE_VARIABLE)
     )
+    if workspace is not None and not isinstance(workspace, str):
+        raise LayerInputError(
+            f"Invalid workspace_id {workspace!r}: expected a string",
+            field="workspace_id",
+        )
     if workspace is not None and not workspace.strip():
         workspace = None
 
