@@ -270,6 +270,9 @@ class AsyncLayerClient(ClientBase):
         try:
             style = await self.get_style(style_id)
         except NotFoundError as exc:
+            # An HTTP 404 means a wrong endpoint, not a missing style.
+            if exc.status_code is not None:
+                raise
             raise style_not_found(style_id) from exc
         for warning in check_style_usable(style):
             logger.warning(warning)
@@ -319,8 +322,10 @@ class AsyncLayerClient(ClientBase):
         for inference in poller.already_finished():
             yield inference
         while poller.pending:
-            await self._sleep(poller.next_delay())
+            # The deadline is checked before sleeping, so the last sleep ends
+            # at the deadline with one more poll instead of a blind timeout.
             poller.check_deadline()
+            await self._sleep(poller.next_delay())
             # One request per chunk, sent together: a round costs one
             # round trip however many chunks it has.
             chunks = poller.chunks()

@@ -269,6 +269,9 @@ class LayerClient(ClientBase):
         try:
             style = self.get_style(style_id)
         except NotFoundError as exc:
+            # An HTTP 404 means a wrong endpoint, not a missing style.
+            if exc.status_code is not None:
+                raise
             raise style_not_found(style_id) from exc
         for warning in check_style_usable(style):
             logger.warning(warning)
@@ -316,8 +319,10 @@ class LayerClient(ClientBase):
     def _poll(self, poller: Poller) -> Iterator[Inference]:
         yield from poller.already_finished()
         while poller.pending:
-            self._sleep(poller.next_delay())
+            # The deadline is checked before sleeping, so the last sleep ends
+            # at the deadline with one more poll instead of a blind timeout.
             poller.check_deadline()
+            self._sleep(poller.next_delay())
             for chunk in poller.chunks():
                 try:
                     found = self._fetch(chunk, poller.deadline)

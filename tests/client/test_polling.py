@@ -398,6 +398,23 @@ async def test_wait_terminal_given_no_poll(
         assert done is given
 
 
+async def test_wait_polls_at_deadline(
+    layer: Layer, script: Script, clock: FakeClock
+) -> None:
+    deadline = clock.now + 20.0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        status = "COMPLETE" if clock.now >= deadline else "IN_PROGRESS"
+        return inferences_answer(inference_node("inf_1", status))
+
+    script.add("GetInferencesById", answer)
+
+    done = await layer.call("wait", "inf_1", timeout=20)
+
+    assert done.status.value == "COMPLETE"
+    assert clock.now == pytest.approx(deadline)
+
+
 async def test_wait_empty_list_deadline(
     layer: Layer, script: Script, clock: FakeClock
 ) -> None:
