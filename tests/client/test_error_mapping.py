@@ -68,9 +68,7 @@ def response(
         ("INTERNAL_SERVER_ERROR", ServerError),
     ],
 )
-def test_member_type_maps_class(
-    error_type: str, expected: type[LayerAPIError]
-) -> None:
+def test_member_type_maps_class(error_type: str, expected: type[LayerAPIError]) -> None:
     error = error_from_member(member(error_type, "it broke", "e42"), "GenerateImages")
 
     assert type(error) is expected

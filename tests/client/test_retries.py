@@ -160,9 +160,7 @@ def test_classify_local_errors_final(exc: Exception) -> None:
 
 
 def test_classify_429_rejected() -> None:
-    classified = classify_exception(
-        http_error(429, {"retry-after": "3"}), "ListStyles"
-    )
+    classified = classify_exception(http_error(429, {"retry-after": "3"}), "ListStyles")
 
     assert classified.kind is FailureKind.REJECTED
     assert isinstance(classified.error, RateLimitError)
@@ -480,7 +478,9 @@ def test_decide_no_time_left() -> None:
 def test_backoff_full_jitter_bounds(attempt: int, ceiling: float) -> None:
     upper = backoff_delay(attempt, CONFIG, EdgeRandom(upper=True))
     lower = backoff_delay(attempt, CONFIG, EdgeRandom(upper=False))
-    samples = [backoff_delay(attempt, CONFIG, random.Random(seed)) for seed in range(50)]
+    samples = [
+        backoff_delay(attempt, CONFIG, random.Random(seed)) for seed in range(50)
+    ]
 
     assert upper == ceiling
     assert lower == 0.0

@@ -56,9 +56,7 @@ def test_wait_raises_failed(client: LayerClient, script: Script) -> None:
 
 def test_generate_images_checks_style(client: LayerClient, script: Script) -> None:
     script.add("GetStyleById", style_answer("sty_1"))
-    script.add(
-        "GenerateImages", data({"generateImages": inference_node("inf_2")})
-    )
+    script.add("GenerateImages", data({"generateImages": inference_node("inf_2")}))
 
     inference = client.generate_images(style_id="sty_1", prompt="a castle")
 
@@ -102,9 +100,7 @@ def test_list_styles_pages(client: LayerClient, script: Script) -> None:
     assert ids == ["a", "b", "c"]
 
 
-async def test_async_wait(
-    async_client: AsyncLayerClient, script: Script
-) -> None:
+async def test_async_wait(async_client: AsyncLayerClient, script: Script) -> None:
     script.add(
         "GetInferencesById",
         inferences_answer(inference_node(status="IN_PROGRESS")),
