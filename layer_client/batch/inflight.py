@@ -137,9 +137,7 @@ class InFlight:
                 self._journal.mark_submitting(row.line)
                 self._set_state(row.line, RowState.SUBMITTING)
                 try:
-                    inference = await self._client.generate_images(
-                        **row.generate_arguments()
-                    )
+                    inference = await self._send(row)
                 except LayerError as error:
                     outcome = classify_submit_error(error)
                     if outcome not in attempts:
@@ -176,6 +174,39 @@ class InFlight:
         finally:
             self._submitting -= 1
             self._slot_freed.set()
+
+    async def _send(self, row: BatchRow) -> Inference:
+        """Send one generateImages request and wait for its answer.
+
+        A cancellation (Ctrl-C) while the request is out waits for the
+        answer first and records it, up to the client's request timeout,
+        so the row ends submitted instead of unknown. Cancelling again
+        stops the wait at once.
+        """
+        request = asyncio.ensure_future(
+            self._client.generate_images(**row.generate_arguments())
+        )
+        try:
+            return await asyncio.shield(request)
+        except asyncio.CancelledError:
+            logger.warning(
+                "batch: cancelled while submitting %s; waiting for the answer",
+                row.label,
+            )
+            try:
+                inference = await request
+            except LayerError as error:
+                outcome = classify_submit_error(error)
+                if outcome is SubmitOutcome.UNKNOWN:
+                    self._record(row.line, RowState.UNKNOWN, error)
+                elif outcome is SubmitOutcome.FAILED:
+                    self._record(row.line, RowState.FAILED, error)
+                else:
+                    self._record(row.line, RowState.PENDING, error)
+                raise asyncio.CancelledError from error
+            self._journal.mark_submitted(row.line, inference.id)
+            self._set_state(row.line, RowState.SUBMITTED)
+            raise
 
     def _end_submission(
         self, row: BatchRow, outcome: SubmitOutcome, error: LayerError

@@ -51,8 +51,10 @@ only timed-out rows are left; 8 when rows are unknown or unfinished; 4, 3
 or 8 when running out of credits, a rejected token or another error
 stopped the run; 5 for invalid rows or a journal of another batch."""
 
-# Plain progress lines come at most this often, in seconds, unless a row ends.
-PLAIN_INTERVAL = 10.0
+# Plain progress lines: at most one per PLAIN_MIN_INTERVAL seconds when rows
+# end, and one every PLAIN_MAX_INTERVAL seconds while none does.
+PLAIN_MIN_INTERVAL = 1.0
+PLAIN_MAX_INTERVAL = 10.0
 
 
 def register(commands: Commands) -> None:
@@ -175,18 +177,17 @@ def exit_status(report: BatchReport) -> int:
 
 
 class _PlainDisplay:
-    """Prints a progress line when a row ends, at most every few seconds else."""
+    """Prints progress lines for logs: when rows end, and now and then."""
 
     def __init__(self) -> None:
         self._last_finished = -1
-        self._last_print = 0.0
+        self._last_print = -PLAIN_MAX_INTERVAL
 
     def update(self, progress: BatchProgress) -> None:
         now = time.monotonic()
-        if (
-            progress.finished == self._last_finished
-            and now - self._last_print < PLAIN_INTERVAL
-        ):
+        since = now - self._last_print
+        changed = progress.finished != self._last_finished
+        if since < PLAIN_MIN_INTERVAL or (not changed and since < PLAIN_MAX_INTERVAL):
             return
         self._last_finished = progress.finished
         self._last_print = now

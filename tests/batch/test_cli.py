@@ -21,7 +21,7 @@ import pytest
 
 from layer_client.batch import BatchReport, RowResult, SavedFile
 from layer_client.cli import main
-from layer_client.emulator import Emulator, EmulatorConfig
+from layer_client.emulator import Emulator, EmulatorConfig, FaultRule
 
 from .helpers import assert_files_intact, journal_states, sized_rows, write_rows
 
@@ -129,6 +129,49 @@ def test_sigkill_then_resume(emulator: Emulator, tmp_path: Path) -> None:
         out_dir=out,
     )
     assert_files_intact(report, rows)
+
+
+def wait_for_state(out: Path, state: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the batch ended too early"
+        try:
+            if journal_states(out, timeout=0.05)[state]:
+                return
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.01)
+    raise AssertionError(f"the journal never showed a {state} row")
+
+
+def test_ctrl_c_records_answer(tmp_path: Path) -> None:
+    rows = sized_rows(8)
+    prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+    out = tmp_path / "out"
+    # The answer to the third submission comes 1 s late, so Ctrl-C lands
+    # while it is out.
+    slow_third = FaultRule(
+        operation="GenerateImages", sequence=["ok", "ok", "slow"], delay=1.0
+    )
+    with Emulator(EmulatorConfig(speed=50.0), faults=(slow_third,)) as emulator:
+        options = [str(prompts), "--style", emulator.style_id, "--out", str(out)]
+        interrupted = start_batch(emulator, *options)
+        wait_for_state(out, "submitting", interrupted)
+        time.sleep(0.2)
+        interrupted.send_signal(signal.SIGINT)
+        _, stderr = interrupted.communicate(timeout=30)
+        assert interrupted.returncode == 130, stderr
+        assert "run the same command again to resume" in stderr
+        assert "cancelled while submitting castle-2" in stderr
+        states = journal_states(out)
+        assert states["submitting"] == 0
+        assert states["unknown"] == 0
+
+        resumed = start_batch(emulator, *options)
+        _, stderr = resumed.communicate(timeout=60)
+        assert resumed.returncode == 0, stderr
+        assert emulator.counters.generate_images_accepted == 8
+    assert journal_states(out) == {"done": 8}
 
 
 def test_invalid_rows_exit_status(
