@@ -16,6 +16,8 @@ help:
 	@echo "make soak [SOAK_N=200]  run the reliability soak against the emulator"
 
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "layer-client needs Python 3.11 or newer: run make with PYTHON=python3.11 (or later)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
