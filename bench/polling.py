@@ -216,7 +216,7 @@ async def measure(bench: Bench, count: int, reps: int) -> list[str]:
 
 
 async def run_all(quick: bool) -> list[str]:
-    sizes = (1, 10, 50) if quick else (1, 10, 50, 200)
+    sizes = (10, 50) if quick else (1, 10, 50, 200)
     reps = 2 if quick else 3
     speed = 10.0
     time_line = EmulatedTime(speed)
