@@ -9,7 +9,7 @@
 
 `run_batch_sync` does the same from synchronous code. Running the same
 batch again resumes it from the journal in the output directory: no row is
-submitted twice, and rows whose answer was lost are reported as unknown.
+submitted twice, and rows whose response was lost are reported as unknown.
 """
 
 from .journal import JOURNAL_NAME, JournalError, RowState, SavedFile

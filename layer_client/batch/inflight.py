@@ -1,10 +1,11 @@
 """The running part of a batch: submissions, one shared poll loop, downloads.
 
 `InFlight` keeps at most `concurrency` inferences between submission and
-their terminal state. One task submits rows in file order; one task polls
-every watched inference together, one getInferencesById request per 50
-ids per round; a task per finished inference downloads its files. Every
-state change goes to the journal before the next request is sent.
+their terminal state. One task submits rows in file order. A second task
+polls every watched inference together, with one getInferencesById
+request per 50 ids per round. Each finished inference gets a task that
+downloads its files. Every state change goes to the journal before the
+next request is sent.
 """
 
 from __future__ import annotations
@@ -176,10 +177,10 @@ class InFlight:
             self._slot_freed.set()
 
     async def _send(self, row: BatchRow) -> Inference:
-        """Send one generateImages request and wait for its answer.
+        """Send one generateImages request and wait for its response.
 
         A cancellation (Ctrl-C) while the request is out waits for the
-        answer first and records it, up to the client's request timeout,
+        response first and records it, up to the client's request timeout,
         so the row ends submitted instead of unknown. Cancelling again
         stops the wait at once.
         """
@@ -190,7 +191,7 @@ class InFlight:
             return await asyncio.shield(request)
         except asyncio.CancelledError:
             logger.warning(
-                "batch: cancelled while submitting %s; waiting for the answer",
+                "batch: cancelled while submitting %s; waiting for the response",
                 row.label,
             )
             try:

@@ -10,7 +10,7 @@ makes a batch resumable. Each row moves through these states::
                     └──> unknown
 
 `submitting` is committed before the `generateImages` request is sent and
-`submitted`, with the inference id, right after its answer arrives. A row
+`submitted`, with the inference id, right after its response arrives. A row
 found `submitting` when a run starts was cut off by a crash between the
 two, so it may or may not have been charged: it counts as `unknown`.
 A row goes back to `pending` only when the server cannot have created
@@ -53,7 +53,7 @@ SCHEMA_VERSION = 1
 
 
 class RowState(enum.StrEnum):
-    """Where a row of a batch is; see the module docstring for the moves."""
+    """The state of a row in the journal; the module docstring shows the moves."""
 
     PENDING = "pending"
     SUBMITTING = "submitting"
@@ -64,7 +64,7 @@ class RowState(enum.StrEnum):
 
 
 class JournalError(LayerInputError):
-    """The journal cannot be used: another run holds it, or the rows differ."""
+    """The journal cannot be used: another run uses it, or the rows differ."""
 
     def __init__(self, message: str, *, path: Path) -> None:
         super().__init__(message, field="out_dir")
@@ -125,6 +125,7 @@ def _now() -> str:
 def _lock_file(handle: IO[str], path: Path) -> None:
     """Take an exclusive lock on handle, or raise JournalError when taken."""
     if sys.platform == "win32":
+        # NOTE: this branch has not been run; the tests run on Linux only.
         import msvcrt
 
         try:
@@ -369,11 +370,6 @@ class _Transaction:
             self._db.execute("COMMIT")
         else:
             self._db.execute("ROLLBACK")
-
-
-def open_journal(out_dir: Path) -> Journal:
-    """Open (or create) the journal of out_dir and take its run lock."""
-    return Journal(out_dir)
 
 
 def relative_to_out_dir(path: Path, out_dir: Path) -> str:

@@ -1,4 +1,4 @@
-"""What a failed submission means for its row, and how long to wait to retry."""
+"""Classification of failed submissions, and the delay before a retry."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ MAX_TRANSIENT_ATTEMPTS = 5
 
 
 class SubmitOutcome(enum.Enum):
-    """What the batch does with a row whose generateImages call raised."""
+    """The handling of a row whose generateImages call raised."""
 
     RATE_LIMITED = "rate limited"
     """Nothing was created: wait, then submit the row again."""
@@ -71,12 +71,12 @@ def classify_submit_error(error: LayerError) -> SubmitOutcome:
         return SubmitOutcome.TRANSIENT
     if isinstance(error, ServerError):
         # An HTTP 5xx may come after the mutation ran; an Error member
-        # (no status code) means the server answered and created nothing.
+        # (no status code) means the server responded and created nothing.
         if error.status_code is not None and error.status_code >= 500:
             return SubmitOutcome.UNKNOWN
         return SubmitOutcome.TRANSIENT
     if isinstance(error, InvalidResponseError):
-        # The server answered, so the mutation may have run.
+        # The server responded, so the mutation may have run.
         return SubmitOutcome.UNKNOWN
     return SubmitOutcome.FAILED
 

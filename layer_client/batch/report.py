@@ -1,4 +1,4 @@
-"""What a batch run returns: the outcome of every row, counts and progress."""
+"""The result of a batch run: the outcome of every row, counts and progress."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class RowResult:
     error_type: str | None = None
     error_code: str | None = None
     message: str | None = None
-    """Why the row failed, is unknown, or is not finished yet."""
+    """The reason the row failed, is unknown, or is not finished yet."""
 
     @classmethod
     def from_entry(cls, entry: JournalEntry) -> RowResult:

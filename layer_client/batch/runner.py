@@ -46,7 +46,7 @@ DEFAULT_CONCURRENCY = 5
 # Message of a row found `submitting` when a run starts.
 CUT_OFF_MESSAGE = (
     "The previous run ended after sending this row's submission and before "
-    "recording the answer, so the inference may exist and may be charged."
+    "recording the response, so the inference may exist and may be charged."
 )
 
 
@@ -155,7 +155,7 @@ async def run_batch(
 
     `style_id` applies to rows without their own. At most `concurrency`
     inferences are in flight. `timeout` bounds the wait for each inference
-    in seconds (default: the client's polling timeout); a row that times
+    in seconds (default: the client's polling timeout). A row that times
     out stays submitted, and a re-run waits for it again. Running again
     with the same arguments resumes from the journal in out_dir and never
     submits a row twice, except unknown rows with `retry_unknown`.

@@ -43,7 +43,7 @@ Every row is checked before anything is submitted.
 The journal {JOURNAL_NAME} in --out records the state of every row. Run
 the same command again to resume after a crash, Ctrl-C or a lost network:
 submitted rows are polled again, never submitted twice. Rows whose
-submission was sent but not answered are reported as unknown and left
+submission was sent but got no response are reported as unknown and left
 alone unless --retry-unknown is given.
 
 exit status: 0 when every valid row is done; 6 when rows failed; 7 when
@@ -70,6 +70,7 @@ def register(commands: Commands) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
     batch.add_argument("prompts", type=Path, metavar="PROMPTS.jsonl")
     batch.add_argument(
         "--style",
@@ -83,6 +84,7 @@ def register(commands: Commands) -> None:
         metavar="DIR",
         help="directory for the files and the journal, created if missing",
     )
+
     batch.add_argument(
         "--concurrency",
         type=positive_int,
@@ -109,6 +111,7 @@ def register(commands: Commands) -> None:
         metavar="S",
         help="seconds to wait for each inference after submission (default: 120)",
     )
+
     # Also accepted after the command; SUPPRESS keeps a global --json intact.
     batch.add_argument(
         "--json",

@@ -144,11 +144,11 @@ def wait_for_state(out: Path, state: str, process: subprocess.Popen[str]) -> Non
     raise AssertionError(f"the journal never showed a {state} row")
 
 
-def test_ctrl_c_records_answer(tmp_path: Path) -> None:
+def test_ctrl_c_records_response(tmp_path: Path) -> None:
     rows = sized_rows(8)
     prompts = write_rows(tmp_path / "prompts.jsonl", rows)
     out = tmp_path / "out"
-    # The answer to the third submission comes 1 s late, so Ctrl-C lands
+    # The response to the third submission comes 1 s late, so Ctrl-C lands
     # while it is out.
     slow_third = FaultRule(
         operation="GenerateImages", sequence=["ok", "ok", "slow"], delay=1.0

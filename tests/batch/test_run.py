@@ -1,4 +1,4 @@
-"""run_batch against the in-process emulator: faults, resumes and refusals."""
+"""run_batch against the in-process emulator: faults, resumes and rejections."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ async def test_faults_finish_or_are_reported(tmp_path: Path) -> None:
             sequence=["ok", "429", "ok", "429", "429", "429", "429", "ok"],
             retry_after=0,
         ),
-        # A 502 and a dropped answer after the mutation ran: both unknown.
+        # A 502 and a response dropped after the mutation ran: both unknown.
         FaultRule(
             operation="GenerateImages",
             sequence=["ok"] * 10 + ["502"] + ["ok"] * 10 + ["drop_after"],
@@ -94,7 +94,7 @@ async def test_faults_finish_or_are_reported(tmp_path: Path) -> None:
         assert not report.ok
         unknown = report.rows_in("unknown")
         assert {row.error_type for row in unknown} == {"SubmissionUnknownError"}
-        # The dropped answer came after the inference was created.
+        # The response was dropped after the inference was created.
         assert counters.generate_images_accepted == 49
 
         # A plain re-run leaves unknown rows alone and spends nothing.
@@ -126,7 +126,7 @@ async def test_rate_limit_waits_for_slot(tmp_path: Path) -> None:
     # Generations of 0.25 to 0.75 s, so that the runs overlap.
     with Emulator(FAST_EMULATOR, speed=20.0) as emulator:
         async with async_client(emulator) as client:
-            # Above the emulator's 5 concurrent runs: it answers
+            # Above the emulator's 5 concurrent runs: it returns
             # RATE_LIMITED_ERROR, which the batch waits out.
             report = await run_batch(
                 client,
@@ -220,7 +220,7 @@ async def test_cut_off_submission_is_unknown(
     out = tmp_path / "out"
     async with async_client(emulator) as client:
         await run_batch(client, prompts, out, style_id=emulator.style_id)
-    # As if the process died between sending row 2 and recording the answer.
+    # As if the process died between sending row 2 and recording the response.
     with Journal(out) as journal:
         journal.mark_submitting(2)
 
@@ -239,7 +239,7 @@ async def test_cut_off_submission_is_unknown(
     assert emulator.counters.generate_images_accepted == 4
 
 
-async def test_other_batch_is_refused(emulator: Emulator, tmp_path: Path) -> None:
+async def test_other_batch_is_rejected(emulator: Emulator, tmp_path: Path) -> None:
     prompts = write_rows(tmp_path / "prompts.jsonl", sized_rows(2))
     out = tmp_path / "out"
     async with async_client(emulator) as client:
@@ -255,7 +255,7 @@ async def test_other_batch_is_refused(emulator: Emulator, tmp_path: Path) -> Non
     assert emulator.counters.generate_images_accepted == 2
 
 
-async def test_no_credits_refused_before_submit(tmp_path: Path) -> None:
+async def test_no_credits_rejected_before_submit(tmp_path: Path) -> None:
     prompts = write_rows(tmp_path / "prompts.jsonl", sized_rows(2))
     with Emulator(FAST_EMULATOR, balance=0.0) as emulator:
         async with async_client(emulator) as client:
