@@ -69,17 +69,32 @@ def operation_name_of(payload: dict[str, Any]) -> str:
 class _GraphQLErrorLogger(logging.LoggerAdapter[logging.Logger]):
     """Log the errors ariadne reports, at INFO unless a resolver crashed.
 
-    Errors the emulator returns on purpose ("not emulated", validation
-    errors) have no original exception. A resolver bug has one, so it is
+    Errors in the request (syntax, validation, variable values) have no
+    `path`, and errors the emulator raises on purpose ("not emulated") have
+    no original exception. Any other error is a resolver bug, so it is
     logged at ERROR with its traceback.
     """
 
     def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
         error = kwargs.get("exc_info")
-        if isinstance(error, GraphQLError) and unwrap_graphql_error(error) is None:
+        if isinstance(error, GraphQLError) and (
+            error.path is None or unwrap_graphql_error(error) is None
+        ):
             self.logger.info("returned GraphQL error: %s", error.message)
             return
         self.logger.error(msg, *args, **kwargs)
+
+
+def is_request_error(result: dict[str, Any]) -> bool:
+    """Return whether the operation failed before execution.
+
+    Syntax, validation and variable errors leave `data` null and carry no
+    `path`. GraphQL servers such as Apollo send them with status 400.
+    """
+    errors = result.get("errors") or []
+    if result.get("data") is not None or not errors:
+        return False
+    return all("path" not in error for error in errors)
 
 
 def _error_body(message: str, code: str) -> dict[str, Any]:
@@ -210,10 +225,7 @@ class GraphQLApp:
             type_resolver=resolve_type,
             logger=_GraphQLErrorLogger(graphql_logger, {}),
         )
-        # Requests that fail before execution (syntax, validation, variable
-        # values) have no `data` key, and GraphQL servers such as Apollo send them
-        # with status 400.
-        status = 200 if "data" in result else 400
+        status = 400 if is_request_error(result) else 200
         if rule is not None:
             self._rewrite(result, kind, rule)
         await self._send_result(send, status, result, kind)

@@ -174,6 +174,19 @@ def _print_addresses(emulator: Emulator, as_json: bool) -> None:
     )
 
 
+def _configure_logging(level: str) -> None:
+    """Set up logging, unless the process has already done so."""
+    if logging.getLogger().handlers:
+        return
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Uvicorn's per-request access log repeats the emulator's DEBUG lines.
+    if level != "debug":
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
 def _stop_on_sigterm(stop: threading.Event) -> Callable[[], None]:
     """Make SIGTERM set `stop`; return a function that restores the old handler."""
 
@@ -195,13 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator until Ctrl-C or SIGTERM; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Uvicorn's per-request access log repeats the emulator's DEBUG lines.
-    if args.log_level != "debug":
-        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    _configure_logging(args.log_level)
 
     try:
         config = _config_from_args(args)

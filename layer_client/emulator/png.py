@@ -60,7 +60,10 @@ def encode_png(width: int, height: int, rows: Iterable[bytes]) -> bytes:
 def render_pattern_png(
     width: int, height: int, *, seed: int, prompt: str, index: int = 0
 ) -> bytes:
-    """Render the pattern for (seed, prompt, index) at width x height as a PNG."""
+    """Render the pattern for (seed, prompt, index) at width x height as a PNG.
+
+    Every image of more than one pixel shows at least two colours.
+    """
     digest = hashlib.sha256(f"{seed}\x00{prompt}\x00{index}".encode()).digest()
     first: Color = (digest[0], digest[1], digest[2])
     # Keep the second colour far from the first so the pattern stays visible.
@@ -69,10 +72,11 @@ def render_pattern_png(
         (digest[1] + 96) % 256,
         (digest[2] + 160) % 256,
     )
-    cell = 4 + digest[3] % 60
     pattern = ("stripes", "checker", "gradient")[digest[4] % 3]
-    # Scale the cell with the image so a preview shows the same picture.
-    cell = max(1, cell * max(width, height) // 512)
+    # Scale the cell with the image so a preview shows the same picture, but
+    # keep two cells within the longer side so both colours appear.
+    cell = (4 + digest[3] % 60) * max(width, height) // 512
+    cell = max(1, min(cell, max(width, height) // 2))
 
     if pattern == "stripes":
         rows = _stripe_rows(width, height, first, second, cell)
@@ -87,38 +91,52 @@ def _pixels(color: Color, count: int) -> bytes:
     return bytes(color) * count
 
 
-def _alternating_row(width: int, first: Color, second: Color, cell: int) -> bytes:
-    period = _pixels(first, cell) + _pixels(second, cell)
-    repeats = width // (2 * cell) + 1
+def _periodic_row(
+    width: int, first: Color, first_count: int, second: Color, second_count: int
+) -> bytes:
+    """Return a row of `first_count` pixels of `first`, then `second`, repeated."""
+    period = _pixels(first, first_count) + _pixels(second, second_count)
+    repeats = width // (first_count + second_count) + 1
     return (period * repeats)[: 3 * width]
 
 
 def _stripe_rows(
     width: int, height: int, first: Color, second: Color, cell: int
 ) -> list[bytes]:
-    row = _alternating_row(width, first, second, cell)
-    return [row] * height
+    """Draw diagonal stripes `cell` pixels wide."""
+    period = 2 * cell
+    wide_row = _periodic_row(width + period, first, cell, second, cell)
+    rows = []
+    for y in range(height):
+        shift = 3 * (y % period)
+        rows.append(wide_row[shift : shift + 3 * width])
+    return rows
 
 
 def _checker_rows(
     width: int, height: int, first: Color, second: Color, cell: int
 ) -> list[bytes]:
-    even = _alternating_row(width, first, second, cell)
-    odd = _alternating_row(width, second, first, cell)
+    even = _periodic_row(width, first, cell, second, cell)
+    odd = _periodic_row(width, second, cell, first, cell)
     return [even if (y // cell) % 2 == 0 else odd for y in range(height)]
 
 
 def _gradient_rows(
     width: int, height: int, first: Color, second: Color, cell: int
 ) -> list[bytes]:
-    """Blend top to bottom from `first` to `second`, with a band every `cell` rows."""
+    """Blend top to bottom from `first` to `second`, with a light band every few cells."""
     rows = []
     for y in range(height):
         t = y / max(1, height - 1)
-        color = tuple(
-            round(a + (b - a) * t) for a, b in zip(first, second, strict=True)
-        )
-        if (y // cell) % 4 == 0:
-            color = tuple(255 - channel for channel in color)
-        rows.append(bytes(color) * width)
+        color = _blend(first, second, t)
+        inverted: Color = (255 - color[0], 255 - color[1], 255 - color[2])
+        rows.append(_periodic_row(width, inverted, cell, color, 3 * cell))
     return rows
+
+
+def _blend(first: Color, second: Color, t: float) -> Color:
+    """Return the colour at fraction `t` of the way from `first` to `second`."""
+    red, green, blue = (
+        round(a + (b - a) * t) for a, b in zip(first, second, strict=True)
+    )
+    return (red, green, blue)

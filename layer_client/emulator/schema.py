@@ -9,8 +9,9 @@ emulator does not cover.
 from __future__ import annotations
 
 import functools
+import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from ariadne import (
 )
 from graphql import (
     GraphQLAbstractType,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
@@ -293,11 +295,36 @@ def resolve_memberships(
         raise GraphQLError(str(error), extensions={"code": "BAD_USER_INPUT"}) from None
 
 
+def _accept_hide_suggestions(schema: GraphQLSchema) -> None:
+    """Let enum `parse_value` take graphql-core's `hide_suggestions` argument.
+
+    ariadne 1.1.1 replaces each enum's `parse_value` with a one-argument
+    function, but graphql-core 3.2.14 calls it with two when it coerces a
+    variable. Without this, every enum inside a variable (such as
+    `listStyles(input: {status: [COMPLETE]})`) fails with a TypeError.
+    """
+    for named_type in schema.type_map.values():
+        if not isinstance(named_type, GraphQLEnumType):
+            continue
+        parse_value = vars(named_type).get("parse_value")
+        if parse_value is None or len(inspect.signature(parse_value).parameters) > 1:
+            continue
+
+        def tolerant_parse_value(
+            input_value: Any,
+            hide_suggestions: bool = False,
+            parse_value: Callable[[Any], Any] = parse_value,
+        ) -> Any:
+            return parse_value(input_value)
+
+        named_type.parse_value = tolerant_parse_value  # type: ignore[method-assign]
+
+
 @functools.cache
 def executable_schema(path: Path) -> GraphQLSchema:
     """Build the executable schema from the SDL file at `path`, once per path."""
     type_defs = path.read_text(encoding="utf-8")
-    return make_executable_schema(
+    schema = make_executable_schema(
         type_defs,
         query,
         mutation,
@@ -305,3 +332,5 @@ def executable_schema(path: Path) -> GraphQLSchema:
         datetime_scalar,
         long_scalar,
     )
+    _accept_hide_suggestions(schema)
+    return schema
