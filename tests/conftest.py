@@ -1,0 +1,1 @@
+pytest_plugins = ["layer_client.emulator.pytest_plugin"]
