@@ -29,7 +29,16 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME",
         help=f"run only these benchmarks, among: {', '.join(BENCHMARKS)}",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="repetitions of every measurement (default: each benchmark's own)",
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.reps is not None and arguments.reps < 1:
+        parser.error("--reps must be at least 1")
+    return arguments
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if name not in selected:
             continue
         module = importlib.import_module(f"bench.{name}")
-        module.run(arguments.quick)
+        module.run(arguments.quick, arguments.reps)
         print(flush=True)
     print(f"done in {time.perf_counter() - started:.1f} s", flush=True)
     return 0

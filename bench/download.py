@@ -128,10 +128,10 @@ def traced_peak(call: Callable[[], int]) -> float:
     return float(peak - before)
 
 
-def run(quick: bool) -> list[str]:
+def run(quick: bool, reps: int | None = None) -> list[str]:
     """Download the file `reps` times per contender and print the ratios."""
     size = (20 if quick else 100) * MIB
-    reps = 3 if quick else 7
+    reps = reps or (3 if quick else 7)
     out_dir = Path(tempfile.mkdtemp(prefix="layer-bench-download-"))
     try:
         with file_server(size) as url:

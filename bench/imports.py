@@ -40,9 +40,9 @@ def import_seconds(statement: str) -> float:
     return float(output.strip())
 
 
-def run(quick: bool) -> list[str]:
+def run(quick: bool, reps: int | None = None) -> list[str]:
     """Time each import `reps` times, alternating the order, and print a table."""
-    reps = 5 if quick else 15
+    reps = reps or (5 if quick else 15)
     import_seconds(STATEMENTS["import layer_client"])  # fill the OS file cache
     seconds: dict[str, list[float]] = {name: [] for name in STATEMENTS}
     order = list(STATEMENTS)

@@ -308,9 +308,10 @@ def measure(case: Case, reps: int, calls_per_rep: int, schema_text: str) -> str:
     return format_table(f"overhead: {case.title}", BASELINE, rows)
 
 
-def run(quick: bool) -> list[str]:
+def run(quick: bool, reps: int | None = None) -> list[str]:
     """Run the overhead benchmark and return one table per operation."""
-    reps, calls_per_rep = (5, 30) if quick else (15, 100)
+    default_reps, calls_per_rep = (5, 30) if quick else (15, 100)
+    reps = reps or default_reps
     schema_text = SCHEMA_PATH.read_text(encoding="utf-8")
     cases = [
         Case("ListStyles, 50 styles", styles_body(50), None),

@@ -215,9 +215,9 @@ async def measure(bench: Bench, count: int, reps: int) -> list[str]:
     return tables
 
 
-async def run_all(quick: bool) -> list[str]:
+async def run_all(quick: bool, reps: int | None) -> list[str]:
     sizes = (10, 50) if quick else (1, 10, 50, 200)
-    reps = 2 if quick else 3
+    reps = reps or (2 if quick else 3)
     speed = 10.0
     time_line = EmulatedTime(speed)
     config = EmulatorConfig(
@@ -242,6 +242,6 @@ async def run_all(quick: bool) -> list[str]:
     return tables
 
 
-def run(quick: bool) -> list[str]:
+def run(quick: bool, reps: int | None = None) -> list[str]:
     """Run the polling benchmark and return its tables."""
-    return asyncio.run(run_all(quick))
+    return asyncio.run(run_all(quick, reps))

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_bench_quick_overhead_runs() -> None:
     pytest.importorskip("gql", reason="the bench extra is not installed")
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--only", "overhead"],
+        [sys.executable, "-m", "bench", "--quick", "--only", "overhead", "--reps", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
