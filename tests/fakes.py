@@ -206,7 +206,7 @@ def raw(
 
 
 def member_answer(field: str, member: dict[str, Any]) -> httpx.Response:
-    """Return a 200 answer whose `field` is an `Error` union member."""
+    """Return a 200 response whose `field` is an `Error` union member."""
     return data({field: member})
 
 

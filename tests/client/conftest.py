@@ -104,7 +104,7 @@ async def make_layer(
     request: pytest.FixtureRequest, script: Script, clock: FakeClock
 ) -> AsyncIterator[LayerFactory]:
     """Build clients of one flavor with FakeClock; closed after the test."""
-    made: list[Layer] = []
+    layers: list[Layer] = []
     http_clients: list[httpx.Client | httpx.AsyncClient] = []
 
     def make(**options: Any) -> Layer:
@@ -123,11 +123,11 @@ async def make_layer(
                 http_clients.append(arguments["http_client"])
             client = AsyncLayerClient(sleep=clock.async_sleep, **arguments)
         layer = Layer(client)
-        made.append(layer)
+        layers.append(layer)
         return layer
 
     yield make
-    for layer in made:
+    for layer in layers:
         await layer.close()
     for http_client in http_clients:
         if isinstance(http_client, httpx.AsyncClient):

@@ -1,9 +1,9 @@
-"""The small server answers and inputs listed in tests/data/responses.json.
+"""The server responses and inputs listed in tests/data/responses.json.
 
 Each response case is served as written. Where a case body leaves out
 fields that the saved operation selects, the missing fields are filled
 in with ordinary values, because a GraphQL server always returns every
-selected field; the values the case sets are kept. The `Error` member of
+selected field. The values that the case sets are kept. The `Error` member of
 `style-error-member` spells `type`, which the saved operations select
 under the alias `errorType`, so the server sends it under that name.
 """
@@ -95,7 +95,7 @@ def complete_body(case_id: str, body: Any) -> Any:
 
 
 def case_response(case_id: str) -> httpx.Response:
-    """Build the HTTP answer a response case describes."""
+    """Build the HTTP response that a response case describes."""
     case = CASES[case_id]
     headers = case.get("headers")
     if "body_text" in case:
@@ -214,7 +214,7 @@ def test_every_case_covered() -> None:
 async def test_response_case(
     case_id: str, make_layer: LayerFactory, script: Script
 ) -> None:
-    # Every answer of the operation is the case: retries see it again.
+    # Every response to the operation is the case, so retries get it again.
     script.add(CASES[case_id]["operation"], case_response(case_id))
     layer = make_layer(check_style=False)
 
@@ -390,27 +390,31 @@ async def test_seed_in_range_sent(
 UNKNOWN_MEMBER = {"__typename": "Mystery", "id": "x"}
 
 
+# Each operation with its result field and the public method that sends it.
+OPERATION_CALLS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("ListStyles", "listStyles", "list_styles", {}),
+    ("GetStyleById", "getStyleById", "get_style", {"style_id": "sty_1"}),
+    ("GetWorkspaceUsage", "getWorkspaceUsage", "get_usage", {}),
+    ("ListWorkspaces", "getMyUser", "list_workspaces", {}),
+    (
+        "GenerateImages",
+        "generateImages",
+        "generate_images",
+        {"style_id": "sty_1", "prompt": "a castle"},
+    ),
+    ("GetInferencesById", "getInferencesById", "wait", {"inference": "inf_1"}),
+    (
+        "DeleteInference",
+        "deleteInference",
+        "delete_inference",
+        {"inference_id": "inf_1"},
+    ),
+]
+OPERATION_IDS = [operation for operation, *_ in OPERATION_CALLS]
+
+
 @pytest.mark.parametrize(
-    ("operation", "field", "method", "kwargs"),
-    [
-        ("ListStyles", "listStyles", "list_styles", {}),
-        ("GetStyleById", "getStyleById", "get_style", {"style_id": "sty_1"}),
-        ("GetWorkspaceUsage", "getWorkspaceUsage", "get_usage", {}),
-        ("ListWorkspaces", "getMyUser", "list_workspaces", {}),
-        (
-            "GenerateImages",
-            "generateImages",
-            "generate_images",
-            {"style_id": "sty_1", "prompt": "a castle"},
-        ),
-        ("GetInferencesById", "getInferencesById", "wait", {"inference": "inf_1"}),
-        (
-            "DeleteInference",
-            "deleteInference",
-            "delete_inference",
-            {"inference_id": "inf_1"},
-        ),
-    ],
+    ("operation", "field", "method", "kwargs"), OPERATION_CALLS, ids=OPERATION_IDS
 )
 async def test_unknown_typename_every_operation(
     make_layer: LayerFactory,
@@ -431,6 +435,77 @@ async def test_unknown_typename_every_operation(
     if operation != "DeleteInference":  # a plain Error field, not a union
         assert "Mystery" in str(caught.value)
     assert script.count(operation) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "method", "kwargs"), OPERATION_CALLS, ids=OPERATION_IDS
+)
+async def test_errors_without_data_every_operation(
+    make_layer: LayerFactory,
+    script: Script,
+    operation: str,
+    field: str,
+    method: str,
+    kwargs: dict[str, Any],
+) -> None:
+    layer = make_layer(check_style=False)
+    script.add(operation, case_response("errors-without-data"))
+
+    with pytest.raises(GraphQLError) as caught:
+        await layer.call(method, **kwargs)
+
+    assert "Cannot query field" in str(caught.value)
+    assert "make schema" in str(caught.value)
+    assert script.count(operation) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "method", "kwargs"), OPERATION_CALLS, ids=OPERATION_IDS
+)
+async def test_http_400_errors_every_operation(
+    make_layer: LayerFactory,
+    script: Script,
+    operation: str,
+    field: str,
+    method: str,
+    kwargs: dict[str, Any],
+) -> None:
+    layer = make_layer(check_style=False)
+    case = CASES["http-400-with-graphql-errors"]
+    script.add(operation, httpx.Response(case["http_status"], json=case["body"]))
+
+    with pytest.raises((GraphQLError, BadRequestError)) as caught:
+        await layer.call(method, **kwargs)
+
+    assert "got invalid value 0" in str(caught.value)
+    assert script.count(operation) == 1
+
+
+@pytest.mark.parametrize(
+    ("operation", "field", "method", "kwargs"),
+    [call for call in OPERATION_CALLS if call[0] != "GetInferencesById"],
+    ids=[i for i in OPERATION_IDS if i != "GetInferencesById"],
+)
+async def test_502_html_every_operation(
+    make_layer: LayerFactory,
+    script: Script,
+    operation: str,
+    field: str,
+    method: str,
+    kwargs: dict[str, Any],
+) -> None:
+    layer = make_layer(check_style=False)
+    script.add(operation, case_response("502-html-page"))
+
+    with pytest.raises((ServerError, SubmissionUnknownError)) as caught:
+        await layer.call(method, **kwargs)
+
+    assert caught.value.status_code == 502
+    if operation == "GenerateImages":
+        assert isinstance(caught.value, SubmissionUnknownError)
+        assert script.count(operation) == 1
+    else:
+        assert script.count(operation) == RetryConfig().max_attempts
 
 
 async def test_unknown_typename_in_nested_node(layer: Layer, script: Script) -> None:

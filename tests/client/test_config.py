@@ -298,3 +298,11 @@ def test_no_retries_one_attempt() -> None:
 
 def test_settings_repr_hides_key() -> None:
     assert TOKEN not in repr(settings())
+
+
+@pytest.mark.parametrize("client_class", CLIENT_CLASSES)
+def test_url_wrong_type(client_class: type[Any]) -> None:
+    with pytest.raises(LayerInputError) as caught:
+        client_class(TOKEN, api_url=8000)
+
+    assert caught.value.field == "api_url"

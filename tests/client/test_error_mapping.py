@@ -1,4 +1,4 @@
-"""Mapping of Error members, HTTP answers and exceptions to LayerError."""
+"""Mapping of Error members, HTTP responses and exceptions to LayerError."""
 
 from __future__ import annotations
 

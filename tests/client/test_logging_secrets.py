@@ -1,4 +1,4 @@
-"""The token stays secret; the logs say what happened, with ids."""
+"""The token never leaks, and the logs record each step with its ids."""
 
 from __future__ import annotations
 

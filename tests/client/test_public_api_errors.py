@@ -135,7 +135,7 @@ LEAKS: tuple[type[BaseException], ...] = (
 
 
 def serve_everywhere(script: Script, answer: Callable[[str], httpx.Response]) -> None:
-    """Answer every operation with answer(its result field)."""
+    """Respond to every operation with answer(result field of the operation)."""
     for operation in FIELDS:
         script.add(operation, lambda request: answer(FIELDS[operation_of(request)]))
 

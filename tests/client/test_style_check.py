@@ -99,12 +99,12 @@ async def test_style_check_per_style(layer: Layer, script: Script) -> None:
     await layer.call("generate_images", style_id="sty_1", prompt=PROMPT)
     await layer.call("generate_images", style_id="sty_2", prompt=PROMPT)
 
-    asked = [
+    requested = [
         variables_of(request)["input"]["styleId"]
         for request in script.requests
         if operation_of(request) == "GetStyleById"
     ]
-    assert asked == ["sty_1", "sty_2"]
+    assert requested == ["sty_1", "sty_2"]
 
 
 async def test_style_check_cache_per_client(
