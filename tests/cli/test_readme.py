@@ -1,4 +1,4 @@
-"""The library example of README.md: it type-checks and runs."""
+"""The Python examples of README.md: they type-check and run."""
 
 from __future__ import annotations
 
@@ -14,16 +14,21 @@ from layer_client.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_MARKER = "<!-- readme-example -->"
+FIXTURE_EXAMPLE_MARKER = "<!-- readme-fixture-example -->"
+
+
+def readme_block(marker: str = EXAMPLE_MARKER) -> str:
+    """Return the Python block that follows marker in README.md."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    _, found, after = readme.partition(marker)
+    assert found, f"README.md has no {marker} line"
+    match = re.match(r"\s*```python\n(.*?)```", after, flags=re.DOTALL)
+    assert match, f"no ```python block right after {marker}"
+    return match.group(1)
 
 
 def readme_example() -> str:
-    """Return the Python block that follows the example marker in README.md."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    _, marker, after = readme.partition(EXAMPLE_MARKER)
-    assert marker, f"README.md has no {EXAMPLE_MARKER} line"
-    match = re.match(r"\s*```python\n(.*?)```", after, flags=re.DOTALL)
-    assert match, f"no ```python block right after {EXAMPLE_MARKER}"
-    return match.group(1)
+    return readme_block(EXAMPLE_MARKER)
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +93,24 @@ def test_example_runs_against_emulator(
     assert all(path.suffix == ".png" for path in saved)
     assert str(saved[0]) in run.stdout
     assert "sty_0001" in run.stdout
+
+
+def test_fixture_example_passes(tmp_path: Path) -> None:
+    conftest, marker, test_module = readme_block(FIXTURE_EXAMPLE_MARKER).partition(
+        "# test_pipeline.py\n"
+    )
+    assert marker, "the fixture example has no `# test_pipeline.py` part"
+    (tmp_path / "conftest.py").write_text(conftest, encoding="utf-8")
+    (tmp_path / "test_pipeline.py").write_text(test_module, encoding="utf-8")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout
