@@ -84,12 +84,17 @@ class RichReporter:
     def step(
         self, description: str, *, expected_seconds: float | None = None
     ) -> Iterator[None]:
-        task = self._progress.add_task(description, expected=expected_seconds)
+        from rich.markup import escape
+
+        # Ids and paths in the description are data, not rich markup.
+        shown = escape(description)
+        task = self._progress.add_task(shown, expected=expected_seconds)
         try:
             yield
         except BaseException:
-            self._progress.update(task, description=f"{description} [red](stopped)")
-            self._progress.stop_task(task)
+            # A spinner left turning would suggest the step goes on.
+            self._progress.remove_task(task)
+            self._progress.console.print(f"[red]✗[/red] {shown} [red](stopped)[/red]")
             raise
         self._progress.update(task, total=1, completed=1)
         self._progress.stop_task(task)
