@@ -1,9 +1,9 @@
 """The ASGI application of the GraphQL API: auth, faults, execution.
 
-Each POST to `/graphql` is handled in this order: parse the JSON body,
-count the request under its operation name, draw a fault, check the Bearer
-token, execute the operation with ariadne, rewrite the result for the
-response faults, and send it.
+Each POST to `/graphql` goes through these steps in order. Parse the JSON
+body and count the request under its operation name. Draw a fault, which
+may end the request here. Check the Bearer token, execute the operation
+with ariadne, rewrite the result for the response faults, and send it.
 """
 
 from __future__ import annotations

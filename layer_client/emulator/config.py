@@ -23,7 +23,7 @@ SPECIAL_STYLE_COUNT = 3
 class EmulatorConfig:
     """Settings of one emulator; every field has a working default.
 
-    Durations are in emulated seconds unless a name says otherwise. Both
+    Durations are in emulated seconds unless a name states otherwise. Both
     servers always listen on 127.0.0.1.
     """
 
@@ -71,7 +71,7 @@ class EmulatorConfig:
     CONTENT_POLICY_VIOLATION; an empty string turns the check off."""
 
     duration_distribution: Literal["uniform", "lognormal"] = "uniform"
-    """How generation durations are drawn between the two bounds."""
+    """Distribution of the generation durations between the two bounds."""
     min_duration: float = 5.0
     """Minimum generation time, in emulated seconds. With both bounds at 0,
     `generateImages` returns COMPLETE inferences with their files."""
@@ -94,12 +94,14 @@ class EmulatorConfig:
             port = getattr(self, name)
             if not 0 <= port <= 65535:
                 raise ValueError(f"{name} must be within 0..65535, got {port!r}")
+
         if not self.token or self.token.strip() != self.token:
             raise ValueError("token must be a non-empty string without spaces around")
         if not self.workspace_id:
             raise ValueError("workspace_id must not be empty")
         _require_finite("balance", self.balance, minimum=0.0)
         _require_finite("price_per_image", self.price_per_image, minimum=0.0)
+
         if self.style_count < SPECIAL_STYLE_COUNT + 1:
             raise ValueError(
                 f"style_count must be at least {SPECIAL_STYLE_COUNT + 1} (one "
@@ -120,6 +122,7 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must be at least 1, got {value!r}")
         if self.default_image_side > self.max_image_side:
             raise ValueError("default_image_side must not exceed max_image_side")
+
         if self.duration_distribution not in ("uniform", "lognormal"):
             raise ValueError(
                 "duration_distribution must be 'uniform' or 'lognormal', got "
@@ -134,6 +137,7 @@ class EmulatorConfig:
             )
         if not (math.isfinite(self.speed) and self.speed > 0):
             raise ValueError(f"speed must be a positive number, got {self.speed!r}")
+
         object.__setattr__(self, "faults", tuple(self.faults))
         object.__setattr__(
             self, "forbidden_workspace_ids", tuple(self.forbidden_workspace_ids)

@@ -11,7 +11,7 @@ __all__ = ["Counters"]
 
 @dataclass
 class Counters:
-    """What the emulator has served since it started (or since `reset()`).
+    """Totals of what the emulator has served since it started or since `reset()`.
 
     The servers update the counters from their own thread; read them after
     the client calls have returned.
