@@ -1,9 +1,9 @@
 """One emulated timeline shared by the emulator and the client under test.
 
 The emulator runs `speed` times faster than the wall clock. The client gets
-the same timeline for its monotonic clock, its wall clock and its sleeps,
-so its polling defaults (first poll after 2 s, cap 10 s) keep their meaning
-in emulated seconds while the run takes 1/speed of the time.
+the same timeline for its monotonic clock, its wall clock and its sleeps.
+Its polling defaults (first poll after 2 s, cap 10 s) so keep their meaning
+in emulated seconds, while the run takes 1/speed of the time.
 """
 
 from __future__ import annotations

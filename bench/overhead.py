@@ -122,7 +122,7 @@ def inferences_body(count: int, files_per_inference: int = 2) -> bytes:
 
 
 def canned_transport(body: bytes) -> httpx.MockTransport:
-    """Answer every request with `body` as a JSON 200."""
+    """Return a transport that sends `body` as a JSON 200 for every request."""
     headers = {"content-type": "application/json"}
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -144,7 +144,7 @@ def capture_request(case: Case) -> dict[str, Any]:
     """Return the JSON payload the generated client sends for this case.
 
     Raw httpx and gql send that same query text and variables, so every
-    contender asks for exactly the same fields.
+    contender requests exactly the same fields.
     """
     sent: list[dict[str, Any]] = []
 

@@ -26,7 +26,7 @@ class PNGError(ValueError):
 
 @dataclass(frozen=True)
 class PNGInfo:
-    """What the IHDR chunk of a valid PNG states."""
+    """Header fields from the IHDR chunk of a valid PNG."""
 
     width: int
     height: int

@@ -49,7 +49,7 @@ IMAGE_SIDE = 64
 
 @dataclass
 class Outcome:
-    """What one strategy did for one batch of N inferences."""
+    """Result of one strategy on one batch of N inferences."""
 
     delays: list[float]  # emulated seconds, one per inference
     requests: int

@@ -121,14 +121,14 @@ class SoakConfig:
     def wall_deadline(self) -> float:
         if self.deadline is not None:
             return self.deadline
-        # Each generation takes at most ~1 s of wall time at 20x speed, plus
-        # retries and slow responses; 5 concurrent lanes.
+        # An estimate: a generation takes at most 0.75 s of wall time at 20x
+        # speed (15 emulated seconds), plus retries and slow responses.
         return 60.0 + 3.0 * self.generations / self.concurrency
 
 
 @dataclass
 class GenerationOutcome:
-    """What one generation returned or raised."""
+    """Result of one generation: its parameters and what it returned or raised."""
 
     index: int
     prompt: str
@@ -294,7 +294,11 @@ async def run_generation(
 async def drive(
     config: SoakConfig, emulator: Emulator, time_line: EmulatedTime, out_dir: Path
 ) -> tuple[list[GenerationOutcome], int, bool]:
-    """Run every generation; return the outcomes, the 429 members, and timed_out."""
+    """Run every generation.
+
+    Return the outcomes, the number of RATE_LIMITED_ERROR members answered,
+    and whether the deadline passed.
+    """
     outcomes = plan_generations(config)
     counter = RateLimitCounter(emulator.url)
     http = httpx.AsyncClient(

@@ -1,9 +1,9 @@
 """Security properties, checked over real HTTP on loopback servers these tests start.
 
-The token stays out of logs, messages and reprs; it never reaches the file
-origin, also not after a cross-origin redirect; plain http is refused
-unless the host is loopback; a hostile inference id cannot write outside
-the output folder; and a partial download never replaces a complete file.
+The token stays out of logs, messages and reprs. It never reaches the file
+origin, also not after a cross-origin redirect. Plain http is rejected
+unless the host is loopback. A hostile inference id cannot write outside
+the output folder, and a partial download never replaces a complete file.
 
 Every client here uses `LoopbackOnlyTransport`, so even a client bug
 cannot send a request off this machine.
@@ -43,13 +43,13 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "security-secret-token-4b1d9e"
 WORKSPACE = "ws_security"
-# Nothing listens there; the download tests never call the API.
+# Nothing listens there, and the download tests never call the API.
 UNUSED_API_URL = "http://127.0.0.1:9/graphql"
 PNG = render_pattern_png(64, 64, seed=1, prompt="security", index=0)
 
 
 class LoopbackOnlyTransport(httpx.BaseTransport):
-    """Send loopback requests; record and refuse any other host without a connection."""
+    """Send loopback requests, and record and reject any other host without connecting."""
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
