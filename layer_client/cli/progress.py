@@ -94,7 +94,9 @@ class RichReporter:
         except BaseException:
             # A spinner left turning would suggest the step goes on.
             self._progress.remove_task(task)
-            self._progress.console.print(f"[red]✗[/red] {shown} [red](stopped)[/red]")
+            self._progress.console.print(
+                f"[red]✗[/red] {shown} [red](stopped)[/red]", highlight=False
+            )
             raise
         self._progress.update(task, total=1, completed=1)
         self._progress.stop_task(task)
