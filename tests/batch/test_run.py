@@ -335,3 +335,24 @@ async def test_polls_in_flight_ids_together(
     assert max(len(ids) for ids in polled) > 1
     assert max(len(ids) for ids in polled) <= 5
     assert emulator.counters.requests["GetInferencesById"] == len(polled)
+
+
+async def test_failed_download_resumes(tmp_path: Path) -> None:
+    rows = sized_rows(1)
+    prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+    out = tmp_path / "out"
+    # The downloader tries each file 3 times: all three get a 502.
+    broken_files = FaultRule(operation="file", kind="502", limit=3)
+    with Emulator(FAST_EMULATOR, faults=(broken_files,)) as emulator:
+        async with async_client(emulator) as client:
+            report = await run_batch(client, prompts, out, style_id=emulator.style_id)
+        assert report.counts == {"submitted": 1}
+        assert report.rows[0].error_type == "TransientDownloadError"
+        assert report.rows[0].inference_id is not None
+
+        async with async_client(emulator) as client:
+            resumed = await run_batch(client, prompts, out, style_id=emulator.style_id)
+        assert resumed.ok
+        assert resumed.submitted_this_run == 0
+        assert emulator.counters.generate_images_accepted == 1
+    assert_files_intact(resumed, rows)
