@@ -87,15 +87,16 @@ class RichReporter:
         from rich.markup import escape
 
         # Ids and paths in the description are data, not rich markup.
-        shown = escape(description)
-        task = self._progress.add_task(shown, expected=expected_seconds)
+        escaped_description = escape(description)
+        task = self._progress.add_task(escaped_description, expected=expected_seconds)
         try:
             yield
         except BaseException:
             # A spinner left turning would suggest the step goes on.
             self._progress.remove_task(task)
             self._progress.console.print(
-                f"[red]✗[/red] {shown} [red](stopped)[/red]", highlight=False
+                f"[red]✗[/red] {escaped_description} [red](stopped)[/red]",
+                highlight=False,
             )
             raise
         self._progress.update(task, total=1, completed=1)
