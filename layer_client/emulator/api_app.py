@@ -151,7 +151,7 @@ class GraphQLApp:
             return
         if scope["type"] != "http":
             return
-        date = self.state.clock.now()
+        date = self.state.clock.reported(self.state.clock.now())
 
         if scope["path"].rstrip("/") != GRAPHQL_PATH:
             body = _error_body(
@@ -267,7 +267,7 @@ class GraphQLApp:
         self, send: Send, status: int, result: dict[str, Any], kind: FaultKind
     ) -> None:
         body = json.dumps(result, separators=(",", ":")).encode("utf-8")
-        date = self.state.clock.now()
+        date = self.state.clock.reported(self.state.clock.now())
         if kind is FaultKind.DROP_AFTER:
             await drop_connection(
                 send,

@@ -1,10 +1,13 @@
 """Emulated time: the clock that decides when inferences finish.
 
-Every timestamp the emulator reports (`createdAt`, `etaAt`, the `Date`
-header) comes from one `Clock`. `AcceleratedClock` runs `speed` times faster
-than the wall clock from the moment it is created, so with `speed=100` a
-generation of 10 emulated seconds finishes after 0.1 s of wall time.
-`ManualClock` moves only when a test calls `advance()`.
+One `Clock` decides when inferences finish. `AcceleratedClock` runs `speed`
+times faster than the wall clock from the moment it is created, so with
+`speed=100` a generation of 10 emulated seconds finishes after 0.1 s of wall
+time. The timestamps the emulator reports (`createdAt`, `etaAt`, the `Date`
+header) go through `reported()`, which maps emulated time back onto the wall
+clock: a client that sleeps toward `etaAt` by its own clock then wakes when
+the inference really ends. `ManualClock` moves only when a test calls
+`advance()`, and reports its own time.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """Return the current emulated time."""
+        ...
+
+    def reported(self, moment: datetime) -> datetime:
+        """Return the timestamp to report to clients for an emulated moment."""
         ...
 
 
@@ -48,6 +55,9 @@ class AcceleratedClock:
         elapsed = (self._monotonic() - self._monotonic_start) * self.speed
         return self._start + timedelta(seconds=elapsed)
 
+    def reported(self, moment: datetime) -> datetime:
+        return self._start + (moment - self._start) / self.speed
+
 
 class ManualClock:
     """Emulated time that moves only through `advance()` or `set()`.
@@ -63,6 +73,9 @@ class ManualClock:
     def now(self) -> datetime:
         with self._lock:
             return self._now
+
+    def reported(self, moment: datetime) -> datetime:
+        return moment
 
     def advance(self, seconds: float) -> datetime:
         """Move the clock forward by `seconds` and return the new time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -150,6 +151,7 @@ def new_inference(
     inference_id: str,
     batch_size: int,
     now: datetime,
+    report: Callable[[datetime], datetime],
     rng: random.Random,
     config: EmulatorConfig,
 ) -> Inference:
@@ -157,6 +159,7 @@ def new_inference(
 
     It ends after a drawn duration: FAILED with CONTENT_POLICY_VIOLATION
     when the prompt contains the configured forbidden word, else COMPLETE.
+    `report` maps emulated time to the timestamps clients see.
     """
     seed = request.seed if request.seed is not None else rng.randint(0, _MAX_DRAWN_SEED)
     width = request.width or config.default_image_side
@@ -183,8 +186,8 @@ def new_inference(
     return Inference(
         id=inference_id,
         workspace=workspace,
-        created_at=now,
-        eta_at=end,
+        created_at=report(now),
+        eta_at=report(end),
         status="IN_PROGRESS",
         parameters=parameters,
         styles=[style],

@@ -298,6 +298,7 @@ class EmulatorState:
             inference_id=inference_id,
             batch_size=batch_size,
             now=now,
+            report=self.clock.reported,
             rng=self._rng,
             config=self.config,
         )
