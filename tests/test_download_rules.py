@@ -498,7 +498,7 @@ def test_collect_results_raises_first_failure_with_saved_paths(tmp_path: Path) -
         collect_results(targets, outcomes)
 
     assert caught.value is second_error
-    assert caught.value.saved_paths == [targets[0].path]  # type: ignore[attr-defined]
+    assert caught.value.saved_paths == [targets[0].path]
     assert "2 of 3 files failed" in "\n".join(caught.value.__notes__)
 
 

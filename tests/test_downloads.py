@@ -117,7 +117,7 @@ def test_download_truncated_body_leaves_nothing(
     with pytest.raises(DownloadError, match="truncated") as caught:
         download_inference(client, inference, tmp_path, sleep=sleep)
 
-    assert caught.value.saved_paths == []  # type: ignore[attr-defined]
+    assert caught.value.saved_paths == []
     assert list(tmp_path.iterdir()) == []
     assert len(httpx_mock.get_requests()) == 3
     assert len(sleep.delays) == 2
@@ -347,7 +347,7 @@ def test_download_failure_keeps_other_files(
         download_inference(client, inference, tmp_path)
 
     assert caught.value.status_code == 404
-    assert caught.value.saved_paths == [  # type: ignore[attr-defined]
+    assert caught.value.saved_paths == [
         tmp_path / "inf_1-1.png",
         tmp_path / "inf_1-3.png",
     ]

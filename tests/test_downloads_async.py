@@ -180,7 +180,7 @@ async def test_async_download_failure_keeps_other_files(
         await download_inference_async(client, inference, tmp_path)
 
     assert caught.value.status_code == 410
-    assert caught.value.saved_paths == [tmp_path / "inf_1-2.png"]  # type: ignore[attr-defined]
+    assert caught.value.saved_paths == [tmp_path / "inf_1-2.png"]
     assert (tmp_path / "inf_1-2.png").read_bytes() == png_body(20)
     assert leftover_temp_files(tmp_path) == []
 
