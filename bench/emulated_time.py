@@ -33,6 +33,10 @@ class EmulatedTime:
         """Return the emulated wall-clock time (the emulator's `Clock` method)."""
         return self.start + timedelta(seconds=self.monotonic())
 
+    def reported(self, moment: datetime) -> datetime:
+        """Return moment unchanged: the client shares this timeline."""
+        return moment
+
     def seconds_of(self, moment: datetime) -> float:
         """Return `moment` as emulated seconds on this timeline's monotonic scale."""
         return (moment - self.start).total_seconds()
