@@ -82,8 +82,11 @@ def _run_command(args: argparse.Namespace) -> int:
         if logging.getLogger("layer_client").isEnabledFor(logging.DEBUG):
             traceback.print_exc(file=sys.stderr)
         code = exit_code_for(error)
+        message = error_message(error)
+        if context.hint:
+            message = f"{message} {context.hint}"
         output.error(
-            error_message(error), data=_error_json(error, code, context.error_details)
+            message, data=_error_json(error, message, code, context.error_details)
         )
         return code
     except BrokenPipeError:
@@ -94,12 +97,12 @@ def _run_command(args: argparse.Namespace) -> int:
 
 
 def _error_json(
-    error: LayerError, exit_code: int, details: dict[str, Any]
+    error: LayerError, message: str, exit_code: int, details: dict[str, Any]
 ) -> dict[str, Any]:
     """Return the JSON error object: kind, message, exit status and context."""
     data: dict[str, Any] = {
         "type": type(error).__name__,
-        "message": error_message(error),
+        "message": message,
         "exitCode": exit_code,
     }
     for key, value in (

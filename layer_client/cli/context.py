@@ -49,6 +49,8 @@ class Context:
     # Extra fields for the JSON error object, such as the inferences that
     # ended before a wait timed out.
     error_details: dict[str, Any] = field(default_factory=dict)
+    # A sentence appended to the error line, such as how to resume.
+    hint: str | None = None
     _reporter: Reporter | None = field(default=None, init=False)
 
     def client(self) -> LayerClient:

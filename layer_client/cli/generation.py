@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..client import LayerClient
 from ..errors import (
+    DownloadError,
     GenerationError,
     GenerationTimeoutError,
     LayerInputError,
@@ -154,7 +156,16 @@ def run_generate(args: argparse.Namespace, context: Context) -> int:
             context.output.notice(
                 f"inference {inference.id} keeps running: resume with "
                 f"`layer-client wait {inference.id}`, then "
-                f"`layer-client download {inference.id} --out {args.out}`"
+                f"`{_download_command(inference.id, args.out)}`"
+            )
+            raise
+        except GenerationTimeoutError:
+            context.hint = f"Then save its files with `{_download_command(inference.id, args.out)}`."
+            raise
+        except DownloadError:
+            context.hint = (
+                "The inference is COMPLETE: save its files again with "
+                f"`{_download_command(inference.id, args.out)}`."
             )
             raise
 
@@ -229,6 +240,10 @@ def _report_failures(finished: list[Inference], context: Context) -> bool:
             context.output.error(error_message(error))
             failed = True
     return failed
+
+
+def _download_command(inference_id: str, out_dir: Path) -> str:
+    return shlex.join(["layer-client", "download", inference_id, "--out", str(out_dir)])
 
 
 def _status_line(inference: Inference) -> str:

@@ -173,6 +173,7 @@ def test_generate_timeout_exit_7(
 
     assert run.code == 7
     assert "layer-client wait inf_" in run.err
+    assert "layer-client download inf_" in run.err
     assert "Traceback" not in run.err
 
 
@@ -313,3 +314,29 @@ def test_ctrl_c_while_generating_names_inference(
 
     assert run.code == 130
     assert "keeps running: resume with `layer-client wait inf_" in run.err
+
+
+@pytest.fixture
+def broken_files_emulator() -> Iterator[Emulator]:
+    rule = FaultRule(operation="file", kind="502")
+    with Emulator(speed=1000.0, faults=(rule,)) as running:
+        yield running
+
+
+def test_failed_download_names_command(
+    cli: CLI,
+    monkeypatch: pytest.MonkeyPatch,
+    broken_files_emulator: Emulator,
+    tmp_path: Path,
+) -> None:
+    point_at(monkeypatch, broken_files_emulator)
+
+    run = cli(
+        "generate", "--style", broken_files_emulator.style_id, "--out", str(tmp_path)
+    )
+
+    assert run.code == 8
+    assert (
+        "is COMPLETE: save its files again with `layer-client download inf_" in run.err
+    )
+    assert str(tmp_path) in run.err
