@@ -84,7 +84,7 @@ def _run_command(args: argparse.Namespace) -> int:
         code = exit_code_for(error)
         message = error_message(error)
         if context.hint:
-            message = f"{message} {context.hint}"
+            message = f"{message.rstrip('.')}. {context.hint}"
         output.error(
             message, data=_error_json(error, message, code, context.error_details)
         )
