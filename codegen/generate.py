@@ -9,13 +9,16 @@ package: first the async client, then the sync client, whose run also writes
 """
 
 import argparse
+import contextlib
 import copy
 import filecmp
+import io
 import os
 import shutil
 import sys
 import tempfile
 import tomllib
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,7 @@ RUNS: list[dict[str, Any]] = [
 ]
 
 
-def generate(target_dir: Path) -> Path:
+def generate(target_dir: Path, *, quiet: bool = False) -> Path:
     """Write the package into target_dir and return the package path."""
     from ariadne_codegen.main import client
 
@@ -69,7 +72,14 @@ def generate(target_dir: Path) -> Path:
         )
         section.update(run)
         section["target_package_path"] = str(target_dir)
-        client(config)  # type: ignore[no-untyped-call]
+        # ariadne-codegen prints its settings and file list on stdout, and
+        # warns that generateImages is deprecated in favour of createInference.
+        with contextlib.ExitStack() as stack:
+            if quiet:
+                stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+                stack.enter_context(warnings.catch_warnings())
+                warnings.simplefilter("ignore", DeprecationWarning)
+            client(config)  # type: ignore[no-untyped-call]
 
     (package_dir / "py.typed").write_text("")
     return package_dir
@@ -110,7 +120,7 @@ def main() -> int:
         return 0
 
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = generate(Path(scratch))
+        fresh = generate(Path(scratch), quiet=True)
         if not committed.is_dir():
             print(f"{committed.relative_to(ROOT)} is missing: run `make generate`")
             return 1
