@@ -24,11 +24,9 @@ PROMPT = "a lighthouse on a cliff at dusk"
 BATCH_SIZE = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# NOTE: with speed above 1 the emulator reports etaAt in emulated time, which
-# runs ahead of the wall clock, and the client's first poll then waits for
-# that far-off time (up to 10 s). Short durations at speed 1 keep the whole
-# demo to a few seconds instead.
-DEMO_EMULATOR = EmulatorConfig(min_duration=2.0, max_duration=3.0, speed=1.0)
+# A generation takes 5 to 15 emulated seconds; at 5 times the wall clock's
+# speed that is 1 to 3 s, long enough to watch the progress display.
+DEMO_EMULATOR = EmulatorConfig(min_duration=5.0, max_duration=15.0, speed=5.0)
 
 
 def cli_command() -> list[str]:
