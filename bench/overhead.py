@@ -253,7 +253,7 @@ def gql_contenders(
             url=API_URL, headers=headers, transport=canned_transport(case.body)
         )
         client = Client(transport=transport, schema=schema)
-        session = client.connect_sync()  # type: ignore[no-untyped-call]
+        session = client.connect_sync()  # type: ignore[no-untyped-call, unused-ignore]
         request = GraphQLRequest(
             payload["query"],
             variable_values=payload["variables"],
