@@ -24,7 +24,7 @@ PROMPT = "a lighthouse on a cliff at dusk"
 BATCH_SIZE = 2
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
-# A generation takes 5 to 15 emulated seconds; at 5 times the wall clock's
+# A generation takes 5 to 15 emulated seconds. At 5 times the wall clock's
 # speed that is 1 to 3 s, long enough to watch the progress display.
 DEMO_EMULATOR = EmulatorConfig(min_duration=5.0, max_duration=15.0, speed=5.0)
 
