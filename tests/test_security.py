@@ -35,6 +35,7 @@ from layer_client import (
     LayerInputError,
 )
 from layer_client.config import is_loopback_host
+from layer_client.download_async import download_inference_async
 from layer_client.download_sync import download_inference
 from layer_client.emulator import Emulator, EmulatorConfig
 from layer_client.emulator.png import render_pattern_png
@@ -63,6 +64,23 @@ class LoopbackOnlyTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class AsyncLoopbackOnlyTransport(httpx.AsyncBaseTransport):
+    """The async form of LoopbackOnlyTransport, for AsyncLayerClient."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.refused: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not is_loopback_host(request.url.host):
+            self.refused.append(str(request.url))
+            raise httpx.ConnectError("test guard: only loopback hosts", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 @dataclass
@@ -210,6 +228,12 @@ def inference_with_files(
 
 def download_client(http: httpx.Client) -> LayerClient:
     return LayerClient(
+        TOKEN, workspace_id=WORKSPACE, api_url=UNUSED_API_URL, http_client=http
+    )
+
+
+def async_download_client(http: httpx.AsyncClient) -> AsyncLayerClient:
+    return AsyncLayerClient(
         TOKEN, workspace_id=WORKSPACE, api_url=UNUSED_API_URL, http_client=http
     )
 
@@ -521,6 +545,76 @@ def test_forced_redownload_that_truncates_keeps_file(
         with pytest.raises(DownloadError):
             download_inference(
                 http, inference, tmp_path, skip_existing=False, sleep=lambda s: None
+            )
+    assert path.read_bytes() == PNG
+    assert files_under(tmp_path) == {path}
+
+
+# The same download checks through AsyncLayerClient, whose download code is
+# separate from the sync one.
+
+
+@pytest.mark.parametrize("status", [302, 307])
+async def test_async_file_redirect_gets_no_token(
+    servers: tuple[RecordingServer, RecordingServer], tmp_path: Path, status: int
+) -> None:
+    first, second = servers
+    first.routes["/file.png"] = redirect_to(f"{second.origin}/file.png", status)
+    second.routes["/file.png"] = serve_png()
+    defaults = {"Authorization": f"Bearer {TOKEN}", "Cookie": f"session={TOKEN}"}
+    inference = inference_with_files("inf_redirect", [f"{first.origin}/file.png"])
+    guard = AsyncLoopbackOnlyTransport()
+
+    async with httpx.AsyncClient(transport=guard, headers=defaults) as http:
+        paths = await async_download_client(http).download(inference, tmp_path)
+
+    assert [p.read_bytes() for p in paths] == [PNG]
+    assert len(second.requests) == 1
+    for request in first.requests + second.requests:
+        assert "authorization" not in request.headers
+        assert "cookie" not in request.headers
+
+
+@pytest.mark.parametrize("inference_id", HOSTILE_IDS)
+async def test_async_hostile_inference_id_stays_in_out_dir(
+    servers: tuple[RecordingServer, RecordingServer],
+    tmp_path: Path,
+    inference_id: str,
+) -> None:
+    first, _ = servers
+    first.routes["/file.png"] = serve_png()
+    out_dir = tmp_path / "nested" / "out"
+    out_dir.mkdir(parents=True)
+    inference = inference_with_files(inference_id, [f"{first.origin}/file.png"])
+
+    async with httpx.AsyncClient(transport=AsyncLoopbackOnlyTransport()) as http:
+        try:
+            paths = await async_download_client(http).download(inference, out_dir)
+        except LayerError:
+            paths = []
+
+    for path in paths:
+        assert path.resolve().parent == out_dir.resolve()
+    assert files_under(tmp_path) == set(paths)
+
+
+@pytest.mark.parametrize("size", [len(PNG), None])
+async def test_async_truncated_redownload_keeps_file(
+    servers: tuple[RecordingServer, RecordingServer], tmp_path: Path, size: int | None
+) -> None:
+    first, _ = servers
+    first.routes["/file.png"] = serve_png()
+    inference = inference_with_files("inf_force", [f"{first.origin}/file.png"], size)
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    async with httpx.AsyncClient(transport=AsyncLoopbackOnlyTransport()) as http:
+        (path,) = await download_inference_async(http, inference, tmp_path)
+        first.routes["/file.png"] = serve_truncated()
+        with pytest.raises(DownloadError):
+            await download_inference_async(
+                http, inference, tmp_path, skip_existing=False, sleep=no_sleep
             )
     assert path.read_bytes() == PNG
     assert files_under(tmp_path) == {path}
