@@ -14,7 +14,11 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from layer_graphql import AsyncLayerGraphQLClient, GetInferencesByIdInput
+from layer_graphql import (
+    AsyncLayerGraphQLClient,
+    GenerateImagesInput,
+    GetInferencesByIdInput,
+)
 
 from .calls import Operation, call_async
 from .client_base import ClientBase
@@ -42,7 +46,7 @@ from .results import (
     styles_page,
     submitted_inference,
 )
-from .validation import build_generate_input, check_timeout
+from .validation import build_generate_input, check_timeout, require_style_id
 
 logger = logging.getLogger("layer_client")
 
@@ -246,8 +250,11 @@ class AsyncLayerClient(ClientBase):
             guidance_scale=guidance_scale,
             documented_limits=self._documented_limits,
         )
+        return await self._submit(generate_input)
+
+    async def _submit(self, generate_input: GenerateImagesInput) -> Inference:
         if self._check_style_enabled:
-            await self._ensure_style_usable(generate_input.style_id or "")
+            await self.check_style(generate_input.style_id or "")
 
         result = await self._call(
             Operation("GenerateImages", is_mutation=True),
@@ -264,7 +271,13 @@ class AsyncLayerClient(ClientBase):
         )
         return inference
 
-    async def _ensure_style_usable(self, style_id: str) -> None:
+    async def check_style(self, style_id: str) -> None:
+        """Raise StyleNotUsableError unless the style exists and is COMPLETE.
+
+        Passing styles are remembered per client, so each is checked once.
+        A MODEL_URL (base model) style passes with a logged warning.
+        """
+        style_id = require_style_id(style_id)
         if style_id in self._usable_styles:
             return
         try:
@@ -277,6 +290,31 @@ class AsyncLayerClient(ClientBase):
         for warning in check_style_usable(style):
             logger.warning(warning)
         self._usable_styles.add(style_id)
+
+    async def check_credits(self, workspace_id: str | None = None) -> Entitlement:
+        """Return the workspace's credits, or raise InsufficientCreditsError.
+
+        It raises when the workspace has no access or a balance of zero or
+        less; the price of a generation is not published, so a positive but
+        short balance is left for the API to reject.
+        """
+        workspace = self._settings.require_workspace_id(workspace_id)
+        entitlement = await self.get_usage(workspace)
+        self._check_credits(entitlement, workspace)
+        return entitlement
+
+    async def get_inferences(
+        self, inference_ids: Iterable[str]
+    ) -> dict[str, Inference]:
+        """Return the current state of inferences by id, without waiting.
+
+        Ids the API does not know are left out. One request per 50 ids,
+        sent together.
+        """
+        chunks = self._id_chunks(inference_ids)
+        deadline = self._clock() + self._settings.retry.deadline
+        answers = await asyncio.gather(*(self._fetch(c, deadline) for c in chunks))
+        return {key: value for answer in answers for key, value in answer.items()}
 
     async def _fetch(self, ids: list[str], deadline: float) -> dict[str, Inference]:
         result = await self._call(
@@ -376,9 +414,8 @@ class AsyncLayerClient(ClientBase):
         timeout: float | None = None,
     ) -> GenerationResult:
         """Check the style and credits, submit, wait, and save the files."""
-        workspace = self._settings.require_workspace_id(workspace_id)
-        build_generate_input(
-            workspace_id=workspace,
+        generate_input = build_generate_input(
+            workspace_id=self._settings.require_workspace_id(workspace_id),
             style_id=style_id,
             prompt=prompt,
             batch_size=batch_size,
@@ -391,19 +428,9 @@ class AsyncLayerClient(ClientBase):
         )
         budget = check_timeout(timeout, self._settings.polling.timeout)
         target = prepare_out_dir(out_dir)
-        self._check_credits(await self.get_usage(workspace), workspace)
+        await self.check_credits(generate_input.workspace_id)
 
-        inference = await self.generate_images(
-            style_id=style_id,
-            prompt=prompt,
-            batch_size=batch_size,
-            seed=seed,
-            width=width,
-            height=height,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            workspace_id=workspace,
-        )
+        inference = await self._submit(generate_input)
         finished = await self.wait(inference, timeout=budget)
         return GenerationResult(finished, await self.download(finished, target))
 

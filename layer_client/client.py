@@ -13,7 +13,11 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from layer_graphql import GetInferencesByIdInput, LayerGraphQLClient
+from layer_graphql import (
+    GenerateImagesInput,
+    GetInferencesByIdInput,
+    LayerGraphQLClient,
+)
 
 from .calls import Operation, call_sync
 from .client_base import ClientBase
@@ -41,7 +45,7 @@ from .results import (
     styles_page,
     submitted_inference,
 )
-from .validation import build_generate_input, check_timeout
+from .validation import build_generate_input, check_timeout, require_style_id
 
 logger = logging.getLogger("layer_client")
 
@@ -245,8 +249,11 @@ class LayerClient(ClientBase):
             guidance_scale=guidance_scale,
             documented_limits=self._documented_limits,
         )
+        return self._submit(generate_input)
+
+    def _submit(self, generate_input: GenerateImagesInput) -> Inference:
         if self._check_style_enabled:
-            self._ensure_style_usable(generate_input.style_id or "")
+            self.check_style(generate_input.style_id or "")
 
         result = self._call(
             Operation("GenerateImages", is_mutation=True),
@@ -263,7 +270,13 @@ class LayerClient(ClientBase):
         )
         return inference
 
-    def _ensure_style_usable(self, style_id: str) -> None:
+    def check_style(self, style_id: str) -> None:
+        """Raise StyleNotUsableError unless the style exists and is COMPLETE.
+
+        Passing styles are remembered per client, so each is checked once.
+        A MODEL_URL (base model) style passes with a logged warning.
+        """
+        style_id = require_style_id(style_id)
         if style_id in self._usable_styles:
             return
         try:
@@ -276,6 +289,29 @@ class LayerClient(ClientBase):
         for warning in check_style_usable(style):
             logger.warning(warning)
         self._usable_styles.add(style_id)
+
+    def check_credits(self, workspace_id: str | None = None) -> Entitlement:
+        """Return the workspace's credits, or raise InsufficientCreditsError.
+
+        It raises when the workspace has no access or a balance of zero or
+        less; the price of a generation is not published, so a positive but
+        short balance is left for the API to reject.
+        """
+        workspace = self._settings.require_workspace_id(workspace_id)
+        entitlement = self.get_usage(workspace)
+        self._check_credits(entitlement, workspace)
+        return entitlement
+
+    def get_inferences(self, inference_ids: Iterable[str]) -> dict[str, Inference]:
+        """Return the current state of inferences by id, without waiting.
+
+        Ids the API does not know are left out. One request per 50 ids.
+        """
+        deadline = self._clock() + self._settings.retry.deadline
+        found: dict[str, Inference] = {}
+        for chunk in self._id_chunks(inference_ids):
+            found.update(self._fetch(chunk, deadline))
+        return found
 
     def _fetch(self, ids: list[str], deadline: float) -> dict[str, Inference]:
         result = self._call(
@@ -365,9 +401,8 @@ class LayerClient(ClientBase):
         timeout: float | None = None,
     ) -> GenerationResult:
         """Check the style and credits, submit, wait, and save the files."""
-        workspace = self._settings.require_workspace_id(workspace_id)
-        build_generate_input(
-            workspace_id=workspace,
+        generate_input = build_generate_input(
+            workspace_id=self._settings.require_workspace_id(workspace_id),
             style_id=style_id,
             prompt=prompt,
             batch_size=batch_size,
@@ -380,19 +415,9 @@ class LayerClient(ClientBase):
         )
         budget = check_timeout(timeout, self._settings.polling.timeout)
         target = prepare_out_dir(out_dir)
-        self._check_credits(self.get_usage(workspace), workspace)
+        self.check_credits(generate_input.workspace_id)
 
-        inference = self.generate_images(
-            style_id=style_id,
-            prompt=prompt,
-            batch_size=batch_size,
-            seed=seed,
-            width=width,
-            height=height,
-            num_inference_steps=num_inference_steps,
-            guidance_scale=guidance_scale,
-            workspace_id=workspace,
-        )
+        inference = self._submit(generate_input)
         finished = self.wait(inference, timeout=budget)
         return GenerationResult(finished, self.download(finished, target))
 

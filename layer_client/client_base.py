@@ -24,6 +24,7 @@ from .errors import InsufficientCreditsError, LayerInputError
 from .polling import Poller
 from .results import Entitlement, Inference
 from .validation import (
+    MAX_IDS_PER_REQUEST,
     check_enum_values,
     check_timeout,
     optional_bool,
@@ -124,6 +125,25 @@ class ClientBase:
     @staticmethod
     def _memberships_input(after: str | None) -> GetUserMembershipsInput:
         return GetUserMembershipsInput(first=50, after=after)
+
+    @property
+    def checks_styles(self) -> bool:
+        """True when generate_images checks the style before submitting."""
+        return self._check_style_enabled
+
+    @property
+    def documented_limits(self) -> bool:
+        """True when the limits of Layer's REST docs are checked client-side."""
+        return self._documented_limits
+
+    @staticmethod
+    def _id_chunks(inference_ids: Iterable[str]) -> list[list[str]]:
+        """Check ids and split them into one list per getInferencesById request."""
+        ids = require_ids("inference_ids", inference_ids)
+        return [
+            ids[start : start + MAX_IDS_PER_REQUEST]
+            for start in range(0, len(ids), MAX_IDS_PER_REQUEST)
+        ]
 
     @staticmethod
     def _delete_input(inference_id: object) -> DeleteInferenceInput:

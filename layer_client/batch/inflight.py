@@ -286,10 +286,8 @@ class InFlight:
             ids[start : start + MAX_IDS_PER_REQUEST]
             for start in range(0, len(ids), MAX_IDS_PER_REQUEST)
         ]
-        client = self._client
-        deadline = client._clock() + client.settings.retry.deadline
         answers = await asyncio.gather(
-            *(client._fetch(chunk, deadline) for chunk in chunks),
+            *(self._client.get_inferences(chunk) for chunk in chunks),
             return_exceptions=True,
         )
         found: dict[str, Inference] = {}

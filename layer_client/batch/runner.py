@@ -124,12 +124,12 @@ async def _check_styles(
     client: AsyncLayerClient, rows: list[BatchRow]
 ) -> list[RowProblem]:
     """Return a problem for each row whose style cannot generate."""
-    if not client._check_style_enabled:
+    if not client.checks_styles:
         return []
     reasons: dict[str, str] = {}
     for style_id in sorted({row.style_id for row in rows}):
         try:
-            await client._ensure_style_usable(style_id)
+            await client.check_style(style_id)
         except (NotFoundError, StyleNotUsableError) as error:
             reasons[style_id] = error.message
     return [
@@ -177,7 +177,7 @@ async def run_batch(
         source,
         default_style_id=style_id,
         workspace_id=workspace_id,
-        documented_limits=client._documented_limits,
+        documented_limits=client.documented_limits,
     )
     if problems and not skip_invalid:
         raise InvalidRowsError(problems, source)
@@ -200,8 +200,7 @@ async def run_batch(
         for line in unusable:
             del states[line]
         if to_submit:
-            entitlement = await client.get_usage(workspace_id)
-            client._check_credits(entitlement, workspace_id)
+            await client.check_credits(workspace_id)
 
         logger.info(
             "batch: %d rows, %d to submit, %d to re-attach, %d invalid",
@@ -271,8 +270,8 @@ def run_batch_sync(
             timeout=settings.timeout,
             polling=settings.polling,
             retry=settings.retry,
-            check_style=client._check_style_enabled,
-            documented_limits=client._documented_limits,
+            check_style=client.checks_styles,
+            documented_limits=client.documented_limits,
         ) as async_client:
             return await run_batch(
                 async_client,

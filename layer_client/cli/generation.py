@@ -127,9 +127,7 @@ def run_generate(args: argparse.Namespace, context: Context) -> int:
     with context.client() as layer:
         workspace = context.require_workspace(layer)
         with reporter.step("Checking the workspace's credits"):
-            # NOTE: the private check is the one LayerClient.generate runs;
-            # the CLI calls the steps one by one to show each of them.
-            layer._check_credits(layer.get_usage(workspace), workspace)
+            layer.check_credits(workspace)
 
         what = _images(args.batch_size) if args.batch_size else "a generation"
         with reporter.step(f"Submitting {what} with style {args.style}"):
@@ -218,10 +216,7 @@ def run_download(args: argparse.Namespace, context: Context) -> int:
 
 def fetch_inference(layer: LayerClient, inference_id: str) -> Inference:
     """Return one inference by id; raise NotFoundError when the API has none."""
-    # TODO: LayerClient has no public call to read one inference, so this
-    # uses the fetch step of wait(), with the retry deadline as its budget.
-    deadline = layer._clock() + layer.settings.retry.deadline
-    found = layer._fetch([inference_id.strip()], deadline)
+    found = layer.get_inferences([inference_id])
     inference = found.get(inference_id.strip())
     if inference is None:
         raise NotFoundError(

@@ -1,0 +1,89 @@
+"""The public reads and checks: get_inferences, check_style, check_credits."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from layer_client import InsufficientCreditsError, LayerInputError, StyleNotUsableError
+from tests.client.conftest import Layer
+from tests.fakes import (
+    Script,
+    inference_node,
+    inferences_answer,
+    style_answer,
+    usage_answer,
+    variables_of,
+)
+
+
+def answer_known_ids(request: httpx.Request) -> httpx.Response:
+    """Answer getInferencesById with every requested id but `missing`."""
+    ids = variables_of(request)["input"]["inferenceIds"]
+    nodes = [inference_node(i, "COMPLETE") for i in ids if i != "missing"]
+    return inferences_answer(*nodes)
+
+
+async def test_get_inferences_chunks_ids(layer: Layer, script: Script) -> None:
+    script.add("GetInferencesById", answer_known_ids)
+    ids = [f"inf_{n}" for n in range(120)] + ["missing"]
+
+    found = await layer.call("get_inferences", ids)
+
+    assert sorted(found) == sorted(ids[:-1])
+    sizes = [
+        len(json.loads(r.content)["variables"]["input"]["inferenceIds"])
+        for r in script.requests
+    ]
+    assert sorted(sizes) == [21, 50, 50]
+
+
+async def test_get_inferences_rejects_empty(layer: Layer, script: Script) -> None:
+    with pytest.raises(LayerInputError, match="inference_ids"):
+        await layer.call("get_inferences", [])
+
+    assert script.requests == []
+
+
+async def test_check_credits_returns_entitlement(layer: Layer, script: Script) -> None:
+    script.add("GetWorkspaceUsage", usage_answer(balance=12.5))
+
+    entitlement = await layer.call("check_credits")
+
+    assert entitlement.balance == 12.5
+
+
+async def test_check_credits_zero_balance(layer: Layer, script: Script) -> None:
+    script.add("GetWorkspaceUsage", usage_answer(balance=0.0))
+
+    with pytest.raises(InsufficientCreditsError) as caught:
+        await layer.call("check_credits")
+
+    assert caught.value.balance == 0.0
+
+
+async def test_check_style_building(layer: Layer, script: Script) -> None:
+    script.add("GetStyleById", style_answer("sty_b", status="BUILDING"))
+
+    with pytest.raises(StyleNotUsableError) as caught:
+        await layer.call("check_style", "sty_b")
+
+    assert caught.value.status == "BUILDING"
+
+
+async def test_check_style_cached(layer: Layer, script: Script) -> None:
+    script.add("GetStyleById", style_answer("sty_1"))
+
+    await layer.call("check_style", "sty_1")
+    await layer.call("check_style", " sty_1 ")
+
+    assert script.count("GetStyleById") == 1
+
+
+async def test_check_style_blank(layer: Layer, script: Script) -> None:
+    with pytest.raises(LayerInputError, match="style_id"):
+        await layer.call("check_style", " ")
+
+    assert script.requests == []
