@@ -168,11 +168,9 @@ class AsyncLayerClient(ClientBase):
                 lambda r: r.list_styles,
             )
             page = styles_page(result)
-            edges = [edge for edge in page.edges or [] if edge is not None]
-            for edge in edges:
-                if edge.node is not None and guard.is_new(edge.node.id):
-                    yield edge.node
-            after = guard.next_cursor(page.page_info, len(edges))
+            styles, after = guard.read_page(page.edges, page.page_info)
+            for style in styles:
+                yield style
             if after is None:
                 return
 
@@ -212,11 +210,8 @@ class AsyncLayerClient(ClientBase):
                 lambda r: r.get_my_user,
             )
             connection = memberships_from(result)
-            edges = [edge for edge in connection.edges or [] if edge is not None]
-            for edge in edges:
-                if edge.node is not None and guard.is_new(edge.node.id):
-                    found.append(edge.node)
-            after = guard.next_cursor(connection.page_info, len(edges))
+            memberships, after = guard.read_page(connection.edges, connection.page_info)
+            found.extend(memberships)
             if after is None:
                 return found
 

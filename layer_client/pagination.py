@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
 
 logger = logging.getLogger("layer_client")
 
@@ -14,6 +15,19 @@ class PageInfo(Protocol):
 
     @property
     def end_cursor(self) -> str | None: ...
+
+
+class Node(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+NodeT = TypeVar("NodeT", bound=Node, covariant=True)
+
+
+class Edge(Protocol[NodeT]):
+    @property
+    def node(self) -> NodeT | None: ...
 
 
 class CursorGuard:
@@ -35,6 +49,18 @@ class CursorGuard:
             return False
         self._seen_ids.add(node_id)
         return True
+
+    def read_page(
+        self, edges: Sequence[Edge[NodeT] | None] | None, page_info: PageInfo
+    ) -> tuple[list[NodeT], str | None]:
+        """Return the new nodes of one page and the cursor of the next, if any."""
+        present = [edge for edge in edges or [] if edge is not None]
+        nodes = [
+            edge.node
+            for edge in present
+            if edge.node is not None and self.is_new(edge.node.id)
+        ]
+        return nodes, self.next_cursor(page_info, len(present))
 
     def next_cursor(self, page_info: PageInfo, edge_count: int) -> str | None:
         if not page_info.has_next_page:
