@@ -196,7 +196,7 @@ class ClientBase:
         """Raise InsufficientCreditsError when the workspace cannot generate."""
         # NOTE: the price of a generation is not in the schema, so only a
         # workspace without access or with nothing left is stopped here; the
-        # API still answers PAYMENT_REQUIRED_ERROR when the balance is short.
+        # API still returns PAYMENT_REQUIRED_ERROR when the balance is short.
         if not entitlement.has_access:
             raise InsufficientCreditsError(
                 f"Workspace {workspace_id} has no access to generation; check "

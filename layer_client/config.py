@@ -75,7 +75,7 @@ class PollingConfig:
 
 @dataclass(frozen=True)
 class RetryConfig:
-    """How one operation is retried after a transient failure.
+    """The retry policy of one operation after a transient failure.
 
     Delays are in seconds: exponential backoff from `initial_delay` by
     `multiplier` up to `max_delay`, with full jitter. `max_attempts` counts

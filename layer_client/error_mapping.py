@@ -93,7 +93,7 @@ def error_from_member(member: ErrorFields, operation: str) -> LayerAPIError:
         )
     if is_busy_member(member):
         return ServerError(
-            f"{message}. Layer has answered this repeatedly for MODEL_URL (base "
+            f"{message}. Layer has returned this repeatedly for MODEL_URL (base "
             "model) styles; retry later or use a style you trained.",
             **context,
         )
@@ -198,10 +198,10 @@ def error_from_validation(
             )
     first = exc.errors()[0] if exc.errors() else None
     where = _location(first["loc"]) if first else "?"
-    what = first["msg"] if first else str(exc)
+    problem = first["msg"] if first else str(exc)
     return InvalidResponseError(
         f"The {operation} response does not match the saved operation at "
-        f"{where}: {what}. {SCHEMA_DRIFT_HINT}",
+        f"{where}: {problem}. {SCHEMA_DRIFT_HINT}",
         operation=operation,
     )
 

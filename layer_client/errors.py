@@ -5,7 +5,7 @@ Every exception the public API raises is a `LayerError`::
     LayerError
     ├── LayerInputError(ValueError)        bad input, caught before sending
     │   └── StyleNotUsableError            style missing, not COMPLETE, not usable
-    ├── LayerAPIError                      the API answered with an error
+    ├── LayerAPIError                      the API returned an error
     │   ├── AuthenticationError            401, UNAUTHORIZED_ERROR
     │   ├── PermissionDeniedError          403, FORBIDDEN_ERROR
     │   ├── NotFoundError                  404, NOT_FOUND_ERROR
@@ -121,7 +121,7 @@ class StyleNotUsableError(LayerInputError):
 
 
 class LayerAPIError(LayerError):
-    """The API answered with an error."""
+    """The API returned an error."""
 
 
 class AuthenticationError(LayerAPIError):
@@ -199,7 +199,7 @@ class TransportError(LayerError):
 
 
 class SubmissionUnknownError(TransportError):
-    """A mutation was sent but its answer was lost, so it may have run.
+    """A mutation was sent but its response was lost, so it may have run.
 
     It is never retried automatically because a second submission could
     spend credits twice. Check the workspace for the inference before

@@ -116,7 +116,7 @@ class Poller:
     """The state of one wait over many inferences, without any I/O.
 
     The clients drive it: sleep `next_delay()`, send one request per
-    `chunks()` entry, and hand each answer to `finished()`.
+    `chunks()` entry, and pass each response to `finished()`.
     """
 
     def __init__(

@@ -5,9 +5,9 @@ attempt number and the time left, so every branch is tested without I/O.
 
 The loop is written here by hand instead of with stamina or tenacity for two
 reasons. The core install depends on httpx and pydantic only. And the rule
-that matters most is not expressible as "retry on these exceptions": a
+that matters most is not a list of exceptions to retry on. A
 `generateImages` mutation may be retried only when the server cannot have
-acted, which depends on whether the request left this machine, and a
+acted, which depends on whether the request left this machine. A
 `Retry-After` longer than the remaining deadline must raise at once.
 """
 
@@ -35,12 +35,12 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class FailureKind(enum.Enum):
-    """What a failed attempt tells about the server's state."""
+    """What a failed attempt shows about the server's state."""
 
     NOT_SENT = "not sent"  # the connection never opened: nothing reached the server
     NO_ANSWER = "no answer"  # sent, then timed out or dropped: it may have run
     REJECTED = "rejected"  # 429 or a RATE_LIMITED_ERROR member: nothing was done
-    UNAVAILABLE = "unavailable"  # 502, 503, 504: a gateway answered
+    UNAVAILABLE = "unavailable"  # 502, 503, 504: a gateway responded
     BUSY = "busy"  # the "pixel wizards" Error member: nothing was created
     FINAL = "final"  # retrying cannot help
 
