@@ -1,4 +1,4 @@
-"""Download throughput and memory: LayerClient.download against raw httpx streaming.
+"""Download throughput and memory: the clients' download against raw httpx streaming.
 
 The file comes from a loopback server in a child process (`bench.fileserver`)
 because the emulator's file origin serves generated PNGs of a few MB at
@@ -10,6 +10,7 @@ which is the memory growth a caller sees.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import shutil
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from layer_client import Inference, LayerClient
+from layer_client import AsyncLayerClient, Inference, LayerClient
 
 from .stats import Row, format_table, ratios, summarize
 
@@ -107,11 +108,33 @@ def contenders(
         path.unlink()
         return saved
 
+    # One event loop for every async call, because the AsyncClient's pooled
+    # connections belong to the loop that opened them.
+    loop = asyncio.new_event_loop()
+    async_layer = AsyncLayerClient(
+        "bench-token",
+        workspace_id="ws_bench",
+        api_url="http://127.0.0.1:9/graphql",
+    )
+
+    def async_layer_download() -> int:
+        (path,) = loop.run_until_complete(async_layer.download(inference, out_dir))
+        saved = path.stat().st_size
+        path.unlink()
+        return saved
+
     def close() -> None:
         raw_http.close()
         layer.close()
+        loop.run_until_complete(async_layer.aclose())
+        loop.close()
 
-    return {BASELINE: raw, "LayerClient.download": layer_download}, close
+    calls = {
+        BASELINE: raw,
+        "LayerClient.download": layer_download,
+        "AsyncLayerClient.download": async_layer_download,
+    }
+    return calls, close
 
 
 def traced_peak(call: Callable[[], int]) -> float:
