@@ -235,13 +235,17 @@ def check_api_url(url: str) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback IP addresses (127.0.0.0/8, ::1)."""
+    """True for localhost and loopback IP addresses (127.0.0.0/8, ::1, ::ffff:127.0.0.1)."""
     if host.lower() in {"localhost", "localhost."}:
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
+    # Python 3.11 does not count ::ffff:127.0.0.1 as loopback.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 def _as_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:

@@ -8,11 +8,11 @@ signature in the query string out of logs and messages.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 import httpx
 
+from .config import is_loopback_host
 from .errors import DownloadError
 
 __all__ = [
@@ -33,18 +33,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 FORWARDED_HEADERS = frozenset({"host", "accept", "user-agent", "connection"})
 
 _URL_QUERY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s?#'\"<>]*)[?#][^\s'\"<>]*")
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
 
 
 def _parse_url(url: str | httpx.URL, inference_id: str | None) -> httpx.URL:
@@ -84,7 +72,7 @@ def check_file_url(url: str | httpx.URL, *, inference_id: str | None = None) -> 
             url=logged_url,
             inference_id=inference_id,
         )
-    if parsed.scheme == "http" and not _is_loopback_host(parsed.host):
+    if parsed.scheme == "http" and not is_loopback_host(parsed.host):
         raise DownloadError(
             f"file URL {logged_url} uses plain http to a host that is not loopback; "
             "only https is accepted outside 127.0.0.0/8, ::1 and localhost",
@@ -152,7 +140,7 @@ def redirect_target(
             inference_id=inference_id,
         ) from exc
     check_file_url(target, inference_id=inference_id)
-    if _is_loopback_host(target.host) and not _is_loopback_host(source.host):
+    if is_loopback_host(target.host) and not is_loopback_host(source.host):
         raise DownloadError(
             f"redirect from {logged_url} to loopback host {target.host!r} rejected",
             status_code=response.status_code,

@@ -93,7 +93,8 @@ class PollSchedule:
     ) -> float:
         """Return how long to sleep before the next poll, in seconds.
 
-        A future `etaAt` replaces the blind schedule: sleep until it. Jitter
+        A future `etaAt` replaces the blind schedule: sleep until it. A past
+        one shortens the delay to how long the inference is overdue. Jitter
         never takes a delay beyond max_delay, and every delay stops at the
         deadline.
         """
@@ -106,6 +107,11 @@ class PollSchedule:
             until_eta = (eta_at - now).total_seconds()
             if until_eta > 0:
                 delay = min(config.max_delay, max(config.min_delay, until_eta))
+            else:
+                # Overdue: an inference often ends just after its estimate,
+                # so wait as long as it has been overdue, from min_delay up
+                # to the blind schedule's delay.
+                delay = min(base, max(config.min_delay, -until_eta))
 
         spread = delay * config.jitter
         delay = delay + self._rng.uniform(-spread, spread)

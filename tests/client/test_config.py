@@ -182,6 +182,7 @@ def test_plain_http_rejected(url: str) -> None:
         "http://localhost:4000/graphql",
         "http://LOCALHOST/graphql",
         "http://[::1]:8000/graphql",
+        "http://[::ffff:127.0.0.1]:8000/graphql",
         "https://api.app.layer.ai/graphql",
         "https://10.0.0.1/graphql",
     ],

@@ -149,7 +149,7 @@ def test_schedule_near_eta_min_delay() -> None:
     assert delay == STILL.min_delay
 
 
-def test_schedule_past_eta_ignored() -> None:
+def test_schedule_long_overdue_eta_backoff() -> None:
     schedule = PollSchedule(STILL, random.Random(1))
 
     delay = schedule.next_delay(
@@ -157,6 +157,30 @@ def test_schedule_past_eta_ignored() -> None:
     )
 
     assert delay == 2.0
+
+
+def test_schedule_just_overdue_eta_polls_soon() -> None:
+    schedule = PollSchedule(STILL, random.Random(1))
+    schedule.next_delay(eta_at=None, now=NOW, remaining=100.0)
+    schedule.next_delay(eta_at=None, now=NOW, remaining=100.0)
+
+    delay = schedule.next_delay(
+        eta_at=NOW - timedelta(milliseconds=160), now=NOW, remaining=100.0
+    )
+
+    assert delay == STILL.min_delay
+
+
+def test_schedule_overdue_eta_backs_off() -> None:
+    schedule = PollSchedule(STILL, random.Random(1))
+    schedule.next_delay(eta_at=None, now=NOW, remaining=100.0)
+    schedule.next_delay(eta_at=None, now=NOW, remaining=100.0)
+
+    delay = schedule.next_delay(
+        eta_at=NOW - timedelta(seconds=1.5), now=NOW, remaining=100.0
+    )
+
+    assert delay == 1.5
 
 
 def test_schedule_naive_eta_ignored() -> None:
