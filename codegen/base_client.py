@@ -4,7 +4,14 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .transport import DEFAULT_TIMEOUT, build_payload, merge_headers, parse_data
+from .transport import (
+    DEFAULT_TIMEOUT,
+    ModelT,
+    build_payload,
+    merge_headers,
+    parse_data,
+    parse_response,
+)
 
 Self = TypeVar("Self", bound="BaseClient")
 
@@ -55,3 +62,6 @@ class BaseClient:
 
     def get_data(self, response: httpx.Response) -> dict[str, Any]:
         return parse_data(response)
+
+    def parse_response(self, response: httpx.Response, model: type[ModelT]) -> ModelT:
+        return parse_response(response, model)

@@ -4,7 +4,7 @@ import ast
 from typing import ClassVar
 
 from ariadne_codegen.plugins.base import Plugin
-from graphql import GraphQLEnumType
+from graphql import GraphQLEnumType, OperationDefinitionNode
 
 
 class OpenEnumPlugin(Plugin):
@@ -62,3 +62,56 @@ class AsyncClientExportPlugin(Plugin):
                 node.value.elts = [ast.Constant(value=n) for n in sorted(names)]
         module.body = imports + module.body
         return module
+
+
+class ParseResponsePlugin(Plugin):
+    """Parse each response with one `parse_response` call of the base client.
+
+    ariadne-codegen ends every method with `data = self.get_data(response)`
+    and `return Model.model_validate(data)`, which parses the JSON into
+    dicts first. `parse_response` validates the raw bytes straight into the
+    model, measured faster on a page of 50 styles.
+    """
+
+    def generate_client_method(
+        self,
+        method_def: ast.FunctionDef | ast.AsyncFunctionDef,
+        operation_definition: OperationDefinitionNode,
+    ) -> ast.FunctionDef | ast.AsyncFunctionDef:
+        *head, get_data, returned = method_def.body
+        model = _validated_model(get_data, returned)
+        if model is None:
+            raise ValueError(
+                f"unexpected body of the generated method {method_def.name}: "
+                "update ParseResponsePlugin for this ariadne-codegen version"
+            )
+        call = ast.Call(
+            func=ast.Attribute(
+                value=ast.Name(id="self", ctx=ast.Load()),
+                attr="parse_response",
+                ctx=ast.Load(),
+            ),
+            args=[ast.Name(id="response", ctx=ast.Load()), model],
+            keywords=[],
+        )
+        method_def.body = [*head, ast.Return(value=call)]
+        return method_def
+
+
+def _validated_model(get_data: ast.stmt, returned: ast.stmt) -> ast.expr | None:
+    """Return the model of `data = self.get_data(...)`, `return M.model_validate(data)`."""
+    if not (
+        isinstance(get_data, ast.Assign)
+        and isinstance(get_data.value, ast.Call)
+        and isinstance(get_data.value.func, ast.Attribute)
+        and get_data.value.func.attr == "get_data"
+    ):
+        return None
+    if not (
+        isinstance(returned, ast.Return)
+        and isinstance(returned.value, ast.Call)
+        and isinstance(returned.value.func, ast.Attribute)
+        and returned.value.func.attr == "model_validate"
+    ):
+        return None
+    return returned.value.func.value

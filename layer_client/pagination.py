@@ -54,13 +54,17 @@ class CursorGuard:
         self, edges: Sequence[Edge[NodeT] | None] | None, page_info: PageInfo
     ) -> tuple[list[NodeT], str | None]:
         """Return the new nodes of one page and the cursor of the next, if any."""
-        present = [edge for edge in edges or [] if edge is not None]
-        nodes = [
-            edge.node
-            for edge in present
-            if edge.node is not None and self.is_new(edge.node.id)
-        ]
-        return nodes, self.next_cursor(page_info, len(present))
+        nodes: list[NodeT] = []
+        edge_count = 0
+        for edge in edges or ():
+            if edge is None:
+                continue
+            edge_count += 1
+            node = edge.node
+            if node is not None and node.id not in self._seen_ids:
+                self._seen_ids.add(node.id)
+                nodes.append(node)
+        return nodes, self.next_cursor(page_info, edge_count)
 
     def next_cursor(self, page_info: PageInfo, edge_count: int) -> str | None:
         if not page_info.has_next_page:

@@ -220,6 +220,10 @@ def earliest_eta(inferences: list[InferenceFields]) -> datetime | None:
 
 
 def log_terminal(inference: InferenceFields) -> None:
+    # wait_many may end thousands of inferences per round: skip building
+    # the arguments when INFO is off.
+    if not logger.isEnabledFor(logging.INFO):
+        return
     logger.info(
         "inference %s ended %s%s",
         inference.id,

@@ -60,11 +60,8 @@ def require_ids(name: str, values: object) -> list[str]:
             f"Invalid {name} {values!r}: expected a list of id strings",
             field=name,
         )
-    ids: list[str] = []
-    for value in values:
-        checked = require_id(name, value)
-        if checked not in ids:
-            ids.append(checked)
+    # A dict keeps the first occurrence of each id, in order.
+    ids = list(dict.fromkeys(require_id(name, value) for value in values))
     if not ids:
         raise LayerInputError(f"{name} is empty: pass at least one id", field=name)
     return ids

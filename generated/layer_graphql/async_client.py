@@ -49,8 +49,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
         response = await self.execute(
             query=query, operation_name="DeleteInference", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return DeleteInference.model_validate(data)
+        return self.parse_response(response, DeleteInference)
 
     async def generate_images(
         self, input: GenerateImagesInput, **kwargs: Any
@@ -100,8 +99,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
         response = await self.execute(
             query=query, operation_name="GenerateImages", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return GenerateImages.model_validate(data)
+        return self.parse_response(response, GenerateImages)
 
     async def get_inferences_by_id(
         self, input: GetInferencesByIdInput, **kwargs: Any
@@ -158,8 +156,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
             variables=variables,
             **kwargs,
         )
-        data = self.get_data(response)
-        return GetInferencesById.model_validate(data)
+        return self.parse_response(response, GetInferencesById)
 
     async def get_style_by_id(
         self, input: GetStyleByIdInput, **kwargs: Any
@@ -198,8 +195,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
         response = await self.execute(
             query=query, operation_name="GetStyleById", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return GetStyleById.model_validate(data)
+        return self.parse_response(response, GetStyleById)
 
     async def get_workspace_usage(
         self, input: GetWorkspaceUsageInput, **kwargs: Any
@@ -237,8 +233,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
             variables=variables,
             **kwargs,
         )
-        data = self.get_data(response)
-        return GetWorkspaceUsage.model_validate(data)
+        return self.parse_response(response, GetWorkspaceUsage)
 
     async def list_styles(self, input: ListStylesInput, **kwargs: Any) -> ListStyles:
         query = gql("""
@@ -288,8 +283,7 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
         response = await self.execute(
             query=query, operation_name="ListStyles", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return ListStyles.model_validate(data)
+        return self.parse_response(response, ListStyles)
 
     async def list_workspaces(
         self, memberships: GetUserMembershipsInput, **kwargs: Any
@@ -346,5 +340,4 @@ class AsyncLayerGraphQLClient(AsyncBaseClient):
         response = await self.execute(
             query=query, operation_name="ListWorkspaces", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return ListWorkspaces.model_validate(data)
+        return self.parse_response(response, ListWorkspaces)

@@ -49,8 +49,7 @@ class LayerGraphQLClient(BaseClient):
         response = self.execute(
             query=query, operation_name="DeleteInference", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return DeleteInference.model_validate(data)
+        return self.parse_response(response, DeleteInference)
 
     def generate_images(
         self, input: GenerateImagesInput, **kwargs: Any
@@ -100,8 +99,7 @@ class LayerGraphQLClient(BaseClient):
         response = self.execute(
             query=query, operation_name="GenerateImages", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return GenerateImages.model_validate(data)
+        return self.parse_response(response, GenerateImages)
 
     def get_inferences_by_id(
         self, input: GetInferencesByIdInput, **kwargs: Any
@@ -158,8 +156,7 @@ class LayerGraphQLClient(BaseClient):
             variables=variables,
             **kwargs,
         )
-        data = self.get_data(response)
-        return GetInferencesById.model_validate(data)
+        return self.parse_response(response, GetInferencesById)
 
     def get_style_by_id(self, input: GetStyleByIdInput, **kwargs: Any) -> GetStyleById:
         query = gql("""
@@ -196,8 +193,7 @@ class LayerGraphQLClient(BaseClient):
         response = self.execute(
             query=query, operation_name="GetStyleById", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return GetStyleById.model_validate(data)
+        return self.parse_response(response, GetStyleById)
 
     def get_workspace_usage(
         self, input: GetWorkspaceUsageInput, **kwargs: Any
@@ -235,8 +231,7 @@ class LayerGraphQLClient(BaseClient):
             variables=variables,
             **kwargs,
         )
-        data = self.get_data(response)
-        return GetWorkspaceUsage.model_validate(data)
+        return self.parse_response(response, GetWorkspaceUsage)
 
     def list_styles(self, input: ListStylesInput, **kwargs: Any) -> ListStyles:
         query = gql("""
@@ -286,8 +281,7 @@ class LayerGraphQLClient(BaseClient):
         response = self.execute(
             query=query, operation_name="ListStyles", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return ListStyles.model_validate(data)
+        return self.parse_response(response, ListStyles)
 
     def list_workspaces(
         self, memberships: GetUserMembershipsInput, **kwargs: Any
@@ -344,5 +338,4 @@ class LayerGraphQLClient(BaseClient):
         response = self.execute(
             query=query, operation_name="ListWorkspaces", variables=variables, **kwargs
         )
-        data = self.get_data(response)
-        return ListWorkspaces.model_validate(data)
+        return self.parse_response(response, ListWorkspaces)

@@ -2,10 +2,10 @@
 
 """Request and response handling shared by the sync and async base clients."""
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model
 from pydantic_core import from_json, to_jsonable_python
 
 from .base_model import UNSET
@@ -14,6 +14,8 @@ from .exceptions import (
     GraphQLInvalidResponseError,
     GraphQLResponseErrors,
 )
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 # httpx waits 5 s by default, which is too short for a mutation that queues
 # a generation. Reads get 60 s; the layer passes a shorter per-request timeout
@@ -91,3 +93,40 @@ def parse_data(response: httpx.Response) -> dict[str, Any]:
             response, "the response has neither a `data` object nor `errors`"
         )
     return data
+
+
+# One envelope model per operation result model, built on first use.
+_ENVELOPES: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def _envelope(model: type[BaseModel]) -> type[BaseModel]:
+    envelope = _ENVELOPES.get(model)
+    if envelope is None:
+        data_type: Any = model | None
+        envelope = create_model(
+            f"{model.__name__}Response",
+            data=(data_type, None),
+            errors=(list[Any] | None, None),
+        )
+        _ENVELOPES[model] = envelope
+    return envelope
+
+
+def parse_response(response: httpx.Response, model: type[ModelT]) -> ModelT:
+    """Parse a GraphQL response into the operation's result model.
+
+    A plain successful answer is validated from the raw bytes in one pass.
+    Anything else (a status outside 2xx, an `errors` array, no `data`, or a
+    body the model rejects) goes through `parse_data` and `model_validate`,
+    which raise the precise exception.
+    """
+    if 200 <= response.status_code <= 299:
+        try:
+            envelope = _envelope(model).model_validate_json(response.content)
+        except ValueError:
+            envelope = None
+        if envelope is not None:
+            fields = envelope.__dict__
+            if fields["data"] is not None and not fields["errors"]:
+                return cast(ModelT, fields["data"])
+    return model.model_validate(parse_data(response))
