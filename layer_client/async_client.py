@@ -38,6 +38,7 @@ from .results import (
     check_style_usable,
     entitlement_from,
     error_member,
+    found_inference,
     inferences_from,
     memberships_from,
     require_complete,
@@ -376,15 +377,20 @@ class AsyncLayerClient(ClientBase):
                     yield inference
 
     async def download(
-        self, inference: Inference, out_dir: str | PathLike[str]
+        self, inference: str | Inference, out_dir: str | PathLike[str]
     ) -> list[Path]:
         """Save every file of a COMPLETE inference into out_dir.
 
-        Files are named `<inference id>-<n>.<ext>`; complete files already
-        there are kept. No token is sent to the file host.
+        `inference` is the Inference that wait() returned, or an id to look
+        up. Files are named `<inference id>-<n>.<ext>`; complete files
+        already there are kept. No token is sent to the file host.
         """
         target = prepare_out_dir(out_dir)
-        require_complete(inference)
+        if isinstance(inference, str):
+            inference = found_inference(
+                await self.get_inferences([inference]), inference
+            )
+        inference = require_complete(inference)
         return await download_inference_async(
             self._http,
             inference,

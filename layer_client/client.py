@@ -37,6 +37,7 @@ from .results import (
     check_style_usable,
     entitlement_from,
     error_member,
+    found_inference,
     inferences_from,
     memberships_from,
     require_complete,
@@ -362,15 +363,18 @@ class LayerClient(ClientBase):
                 yield from poller.finished(chunk, found)
 
     def download(
-        self, inference: Inference, out_dir: str | PathLike[str]
+        self, inference: str | Inference, out_dir: str | PathLike[str]
     ) -> list[Path]:
         """Save every file of a COMPLETE inference into out_dir.
 
-        Files are named `<inference id>-<n>.<ext>`; complete files already
-        there are kept. No token is sent to the file host.
+        `inference` is the Inference that wait() returned, or an id to look
+        up. Files are named `<inference id>-<n>.<ext>`; complete files
+        already there are kept. No token is sent to the file host.
         """
         target = prepare_out_dir(out_dir)
-        require_complete(inference)
+        if isinstance(inference, str):
+            inference = found_inference(self.get_inferences([inference]), inference)
+        inference = require_complete(inference)
         return download_inference(
             self._http,
             inference,

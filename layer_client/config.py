@@ -55,6 +55,10 @@ class PollingConfig:
     # Never sleep less than this toward an `etaAt`, so a late estimate
     # does not turn into a busy loop.
     min_delay: float = 0.25
+    # A wait raises NotFoundError for an id the API has left out of this
+    # many answers in a row without ever returning it; None waits until
+    # the deadline instead.
+    missing_polls: int | None = 3
 
     def __post_init__(self) -> None:
         _require_positive("initial_delay", self.initial_delay)
@@ -65,6 +69,16 @@ class PollingConfig:
             raise LayerInputError(
                 f"PollingConfig.multiplier must be a number >= 1, got {self.multiplier!r}",
                 field="multiplier",
+            )
+        if self.missing_polls is not None and (
+            isinstance(self.missing_polls, bool)
+            or not isinstance(self.missing_polls, int)
+            or self.missing_polls < 1
+        ):
+            raise LayerInputError(
+                "PollingConfig.missing_polls must be a positive int or None, "
+                f"got {self.missing_polls!r}",
+                field="missing_polls",
             )
         if not (math.isfinite(self.jitter) and 0.0 <= self.jitter < 1.0):
             raise LayerInputError(

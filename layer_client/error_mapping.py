@@ -29,6 +29,7 @@ from .errors import (
     InvalidResponseError,
     LayerAPIError,
     LayerError,
+    LayerInputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -219,14 +220,35 @@ def error_from_exception(exc: BaseException, operation: str) -> LayerError:
     if isinstance(exc, pydantic.ValidationError):
         return error_from_validation(exc, operation)
     if isinstance(exc, httpx.HTTPError):
-        return TransportError(
-            f"{type(exc).__name__}: {exc or 'no detail'}", operation=operation
+        return TransportError(_transport_message(exc), operation=operation)
+    if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):
+        return LayerInputError(
+            "The client is closed: create a new one, or keep using it inside "
+            "its `with` block",
+            field="client",
         )
     return InvalidResponseError(
         f"Unexpected {type(exc).__name__} while reading the {operation} "
         f"response: {exc}",
         operation=operation,
     )
+
+
+def _transport_message(exc: httpx.HTTPError) -> str:
+    """Describe a network failure with the URL (without its query) and a hint."""
+    detail = f"{type(exc).__name__}: {exc or 'no detail'}"
+    try:
+        url = exc.request.url
+    except RuntimeError:  # httpx raises this when no request is attached
+        return detail
+    where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return (
+            f"Cannot connect to {where} ({detail}). Is the server running? "
+            "Check LAYER_API_URL; for the local emulator, start "
+            "`layer-client emulator` first."
+        )
+    return f"{detail} ({where})"
 
 
 def parse_retry_after(

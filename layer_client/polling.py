@@ -17,6 +17,7 @@ from .errors import (
     GenerationCancelledError,
     GenerationFailedError,
     GenerationTimeoutError,
+    NotFoundError,
 )
 from .validation import MAX_IDS_PER_REQUEST
 
@@ -145,6 +146,10 @@ class Poller:
         self._schedule = PollSchedule(config, rng)
         self.deadline = clock() + budget
         self._last_error: Exception | None = None
+        self._missing_polls = config.missing_polls
+        # Answers in a row that left out an id never seen so far.
+        self._absent: dict[str, int] = {}
+        self._first_round = True
 
     @property
     def pending(self) -> bool:
@@ -165,6 +170,12 @@ class Poller:
         remaining = self.deadline - self._clock()
         if remaining <= 0:
             return 0.0
+        if self._first_round:
+            self._first_round = False
+            # Nothing is known yet about ids given as strings (a resumed
+            # wait, say), so the first round looks at once.
+            if any(i not in self._latest for i in self._pending):
+                return 0.0
         known = [self._latest[i] for i in self._pending if i in self._latest]
         return self._schedule.next_delay(
             eta_at=earliest_eta(known), now=self._wall_clock(), remaining=remaining
@@ -198,19 +209,37 @@ class Poller:
     def finished(
         self, chunk: list[str], found: dict[str, InferenceFields]
     ) -> list[InferenceFields]:
-        """Record one answer and return the inferences of chunk that ended."""
-        self._latest.update(found)
+        """Record one answer and return the inferences of chunk that ended.
+
+        Raises NotFoundError for an id that the API has never returned and
+        left out of `missing_polls` answers in a row.
+        """
         done = []
         for inference_id in chunk:
             inference = found.get(inference_id)
             if inference is None:
-                logger.debug("inference %s not in the answer yet", inference_id)
+                self._note_absent(inference_id)
                 continue
+            self._latest[inference_id] = inference
             if is_terminal(inference) and inference_id in self._pending:
                 del self._pending[inference_id]
                 log_terminal(inference)
                 done.append(inference)
         return done
+
+    def _note_absent(self, inference_id: str) -> None:
+        if inference_id in self._latest:
+            logger.debug("inference %s not in the answer this time", inference_id)
+            return
+        count = self._absent.get(inference_id, 0) + 1
+        self._absent[inference_id] = count
+        if self._missing_polls is not None and count >= self._missing_polls:
+            raise NotFoundError(
+                f"Inference {inference_id!r} was not found: the API left it out "
+                f"of {count} answers in a row. Check the id.",
+                operation="GetInferencesById",
+                inference_id=inference_id,
+            )
 
 
 def earliest_eta(inferences: list[InferenceFields]) -> datetime | None:

@@ -144,11 +144,30 @@ def memberships_from(result: ListWorkspaces) -> ListWorkspacesGetMyUserUserMembe
     return user.memberships
 
 
-def require_complete(inference: Inference) -> None:
-    """Raise unless inference is COMPLETE, before downloading its files."""
+def found_inference(found: dict[str, Inference], inference_id: str) -> Inference:
+    """Return one inference of a get_inferences result; NotFoundError if absent."""
+    inference = found.get(inference_id.strip())
+    if inference is None:
+        raise NotFoundError(
+            f"Inference {inference_id!r} was not found: check the id",
+            operation="GetInferencesById",
+            inference_id=inference_id,
+        )
+    return inference
+
+
+def require_complete(inference: object) -> Inference:
+    """Return inference when it is a COMPLETE Inference; raise otherwise."""
+    if not isinstance(inference, Inference):
+        raise LayerInputError(
+            f"Invalid inference {inference!r}: pass an inference id or the "
+            "Inference that wait() returned",
+            field="inference",
+        )
     if inference.status.value != "COMPLETE":
         raise LayerInputError(
             f"Inference {inference.id} is {inference.status.value}, not COMPLETE: "
             "call wait() before downloading its files",
             field="inference",
         )
+    return inference

@@ -18,6 +18,7 @@ from layer_client import (
     GenerationFailedError,
     GenerationTimeoutError,
     LayerInputError,
+    NotFoundError,
     PollingConfig,
     is_terminal,
     raise_for_status,
@@ -307,7 +308,7 @@ async def test_wait_first_poll_after_two_seconds(
         "GetInferencesById", inferences_answer(inference_node(status="COMPLETE"))
     )
 
-    await layer.call("wait", "inf_1")
+    await layer.call("wait", inference())
 
     assert len(clock.sleeps) == 1
     assert 1.8 <= clock.sleeps[0] <= 2.2
@@ -323,7 +324,7 @@ async def test_wait_delays_grow_to_cap(
         inferences_answer(inference_node(status="COMPLETE")),
     )
 
-    await layer.call("wait", "inf_1")
+    await layer.call("wait", inference())
 
     bases = [2.0, 3.0, 4.5, 6.75, 10.0, 10.0, 10.0, 10.0]
     assert len(clock.sleeps) == len(bases)
@@ -457,8 +458,9 @@ async def test_wait_polls_at_deadline(
 
 
 async def test_wait_empty_list_deadline(
-    layer: Layer, script: Script, clock: FakeClock
+    make_layer: LayerFactory, script: Script, clock: FakeClock
 ) -> None:
+    layer = make_layer(polling=PollingConfig(missing_polls=None))
     script.add("GetInferencesById", inferences_answer())
 
     with pytest.raises(GenerationTimeoutError) as caught:
@@ -469,8 +471,9 @@ async def test_wait_empty_list_deadline(
 
 
 async def test_wait_null_result_deadline(
-    layer: Layer, script: Script, clock: FakeClock
+    make_layer: LayerFactory, script: Script, clock: FakeClock
 ) -> None:
+    layer = make_layer(polling=PollingConfig(missing_polls=None))
     script.add("GetInferencesById", data({"getInferencesById": None}))
 
     with pytest.raises(GenerationTimeoutError):
@@ -480,8 +483,9 @@ async def test_wait_null_result_deadline(
 
 
 async def test_wait_null_inferences_deadline(
-    layer: Layer, script: Script, clock: FakeClock
+    make_layer: LayerFactory, script: Script, clock: FakeClock
 ) -> None:
+    layer = make_layer(polling=PollingConfig(missing_polls=None))
     script.add(
         "GetInferencesById",
         data(
@@ -592,7 +596,7 @@ async def test_wait_request_timeout_shrinks(
         inferences_answer(inference_node(status="COMPLETE")),
     )
 
-    await layer.call("wait", "inf_1", timeout=5)
+    await layer.call("wait", inference(), timeout=5)
 
     first, second = (request.extensions["timeout"] for request in script.requests)
     assert first["read"] <= 5.0 - 1.8
@@ -785,3 +789,51 @@ async def test_async_waits_overlap(script: Script) -> None:
     # Waits one after the other would poll "a" three times before any "b".
     assert set(order[:2]) == {"a", "b"}
     assert sorted(order) == ["a", "a", "a", "b", "b", "b"]
+
+
+async def test_wait_string_id_polls_at_once(
+    layer: Layer, script: Script, clock: FakeClock
+) -> None:
+    script.add(
+        "GetInferencesById", inferences_answer(inference_node(status="COMPLETE"))
+    )
+
+    await layer.call("wait", "inf_1")
+
+    assert clock.sleeps == [0.0]
+
+
+async def test_wait_unknown_id_not_found(
+    layer: Layer, script: Script, clock: FakeClock
+) -> None:
+    script.add("GetInferencesById", inferences_answer())
+
+    with pytest.raises(NotFoundError) as caught:
+        await layer.call("wait", "inf_typo")
+
+    assert caught.value.inference_id == "inf_typo"
+    assert script.count("GetInferencesById") == 3
+    assert clock.now - 1000.0 < 10.0
+
+
+async def test_wait_seen_id_missing_later_keeps_polling(
+    layer: Layer, script: Script
+) -> None:
+    script.add(
+        "GetInferencesById",
+        inferences_answer(inference_node(status="IN_PROGRESS")),
+        inferences_answer(),
+        inferences_answer(),
+        inferences_answer(),
+        inferences_answer(inference_node(status="COMPLETE")),
+    )
+
+    done = await layer.call("wait", "inf_1")
+
+    assert done.status.value == "COMPLETE"
+    assert script.count("GetInferencesById") == 5
+
+
+def test_polling_config_missing_polls_invalid() -> None:
+    with pytest.raises(LayerInputError, match="missing_polls"):
+        PollingConfig(missing_polls=0)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 
-from layer_client import InsufficientCreditsError, LayerInputError, StyleNotUsableError
-from tests.client.conftest import Layer
+from layer_client import (
+    InsufficientCreditsError,
+    LayerInputError,
+    NotFoundError,
+    StyleNotUsableError,
+    TransportError,
+)
+from tests.client.conftest import Layer, LayerFactory
 from tests.fakes import (
     Script,
     inference_node,
@@ -87,3 +94,48 @@ async def test_check_style_blank(layer: Layer, script: Script) -> None:
         await layer.call("check_style", " ")
 
     assert script.requests == []
+
+
+async def test_download_by_id(layer: Layer, script: Script, tmp_path: Path) -> None:
+    script.add("GetInferencesById", inferences_answer(inference_node(status="FAILED")))
+
+    with pytest.raises(LayerInputError, match="not COMPLETE"):
+        await layer.call("download", "inf_1", tmp_path)
+
+
+async def test_download_unknown_id(
+    layer: Layer, script: Script, tmp_path: Path
+) -> None:
+    script.add("GetInferencesById", inferences_answer())
+
+    with pytest.raises(NotFoundError) as caught:
+        await layer.call("download", "inf_nope", tmp_path)
+
+    assert caught.value.inference_id == "inf_nope"
+
+
+async def test_download_wrong_type(
+    layer: Layer, script: Script, tmp_path: Path
+) -> None:
+    with pytest.raises(LayerInputError, match="inference"):
+        await layer.call("download", 42, tmp_path)
+
+    assert script.requests == []
+
+
+async def test_call_after_close(make_layer: LayerFactory) -> None:
+    layer = make_layer(http_client=None)
+    await layer.close()
+
+    with pytest.raises(LayerInputError, match="closed"):
+        await layer.call("get_usage")
+
+
+async def test_connect_error_names_url(layer: Layer, script: Script) -> None:
+    script.add("GetWorkspaceUsage", httpx.ConnectError("Connection refused"))
+
+    with pytest.raises(TransportError) as caught:
+        await layer.call("get_usage")
+
+    assert "https://api.test.layer/graphql" in str(caught.value)
+    assert "LAYER_API_URL" in str(caught.value)

@@ -36,7 +36,8 @@ def test_wait_polls_until_complete(
     assert done.status.value == "COMPLETE"
     assert len(done.files) == 2
     assert script.count("GetInferencesById") == 2
-    assert 1.8 <= clock.sleeps[0] <= 2.2
+    assert clock.sleeps[0] == 0.0
+    assert 1.8 <= clock.sleeps[1] <= 2.2
 
 
 def test_wait_raises_failed(client: LayerClient, script: Script) -> None:
