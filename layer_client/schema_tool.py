@@ -9,7 +9,7 @@ introspection result, rewrites schema.graphql, lists the breaking and
 dangerous changes with the saved operations each one touches, and validates
 every saved operation against the new schema. `check` only validates.
 
-graphql-core comes with the `schema` extra: pip install 'layer-client[schema]'.
+graphql-core comes with the `schema` extra: pip install '.[schema]' from a clone.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ NO_SOURCE_MESSAGE = (
     "No schema source: set LAYER_API_KEY to introspect the live API, or pass a "
     "saved introspection result with --from-file PATH (make schema FILE=path)."
 )
-INSTALL_HINT = "pip install 'layer-client[schema]'"
+INSTALL_HINT = "pip install '.[schema]' from a clone of layer-client"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _INTROSPECTION_TIMEOUT_S = 60.0

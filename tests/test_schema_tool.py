@@ -328,7 +328,7 @@ def test_missing_graphql_core_names_the_extra(
 ) -> None:
     monkeypatch.setitem(sys.modules, "graphql", None)
     assert schema_tool.main(["check"]) == 2
-    assert "pip install 'layer-client[schema]'" in capsys.readouterr().err
+    assert "pip install '.[schema]'" in capsys.readouterr().err
 
 
 def test_help_explains_the_exit_status_and_the_write_on_failure(

@@ -4,7 +4,7 @@ It executes the project's `schema.graphql` with ariadne behind uvicorn on
 127.0.0.1, keeps a workspace, styles, inferences and a credits balance in
 memory, serves generated PNG files from a second loopback origin, and can
 inject faults. Install it with the `emulator` extra:
-`pip install 'layer-client[emulator]'`.
+`pip install '.[emulator]'` from a clone of this repository.
 
 Public names:
 
@@ -35,7 +35,7 @@ try:
 except ImportError as error:  # pragma: no cover - depends on the install
     raise ImportError(
         "layer_client.emulator needs the 'emulator' extra: "
-        "pip install 'layer-client[emulator]'"
+        "pip install '.[emulator]' from a clone of layer-client"
     ) from error
 
 from .catalog import BUILDING_STYLE_ID, FAILED_STYLE_ID, MODEL_URL_STYLE_ID
