@@ -26,6 +26,7 @@ up to `limit` times when a limit is given.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -241,6 +242,39 @@ def parse_faults(data: object) -> tuple[list[FaultRule], int | None]:
     return rules, seed
 
 
+# The operationName of every saved operation of the client. A rule may name
+# another operation (a user's own), so an unknown name only logs a warning.
+CLIENT_OPERATIONS = frozenset(
+    {
+        "DeleteInference",
+        "GenerateImages",
+        "GetInferencesById",
+        "GetStyleById",
+        "GetWorkspaceUsage",
+        "ListStyles",
+        "ListWorkspaces",
+    }
+)
+
+
+logger = logging.getLogger("layer_client.emulator")
+
+
+def _warn_unknown_operation(operation: str) -> None:
+    known = CLIENT_OPERATIONS | {ANY_OPERATION, FILE_OPERATION}
+    if operation in known:
+        return
+    by_lowercase = {name.lower(): name for name in CLIENT_OPERATIONS}
+    guess = by_lowercase.get(operation.lower())
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    logger.warning(
+        "fault rule for %r matches no operation of layer_client (rules match "
+        "the operationName, such as 'GenerateImages', not the field name)%s",
+        operation,
+        hint,
+    )
+
+
 def load_faults(path: str | Path) -> tuple[list[FaultRule], int | None]:
     """Read a faults file; return its rules and its seed (None when unset)."""
     text = Path(path).read_text(encoding="utf-8")
@@ -297,6 +331,7 @@ class FaultPlan:
     def _append(self, rule: FaultRule) -> None:
         if not isinstance(rule, FaultRule):
             raise TypeError(f"expected a FaultRule, got {type(rule).__name__}")
+        _warn_unknown_operation(rule.operation)
         position = len(self._states)
         rng = random.Random(f"layer-emulator-faults:{self.seed}:{position}")
         self._states.append(_RuleState(rule=rule, rng=rng))

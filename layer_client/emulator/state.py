@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -288,9 +289,11 @@ class EmulatorState:
     def _create(
         self, request: GenerationRequest, style: Style, batch_size: int, now: datetime
     ) -> Inference:
-        inference_id = f"inf_{self._rng.getrandbits(48):012x}"
+        # Ids come from the system's randomness, not the seed: a restarted
+        # emulator must not reuse ids whose files a client saved already.
+        inference_id = f"inf_{secrets.token_hex(6)}"
         while inference_id in self._inferences:
-            inference_id = f"inf_{self._rng.getrandbits(48):012x}"
+            inference_id = f"inf_{secrets.token_hex(6)}"
         inference = new_inference(
             request,
             style,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from layer_client.emulator import (
     FaultRule,
     load_faults,
 )
+from layer_client.emulator.faults import CLIENT_OPERATIONS, FaultPlan
 from tests.emulator.helpers import (
     GENERATE,
     WORKSPACE_USAGE,
@@ -335,3 +338,33 @@ def test_invalid_faults_file(tmp_path: Path, document: str, message: str) -> Non
 
     with pytest.raises(ValueError, match=message.replace("[", r"\[")):
         load_faults(path)
+
+
+def test_client_operations_match_saved_queries() -> None:
+    queries = Path(__file__).resolve().parents[2] / "queries"
+    names = {
+        match.group(1)
+        for path in queries.glob("*.graphql")
+        for match in re.finditer(r"^(?:query|mutation) (\w+)", path.read_text(), re.M)
+    }
+
+    assert names == CLIENT_OPERATIONS
+
+
+def test_unknown_operation_warns(caplog: pytest.LogCaptureFixture) -> None:
+    plan = FaultPlan()
+
+    with caplog.at_level(logging.WARNING, logger="layer_client.emulator"):
+        plan.add(FaultRule(operation="generateImages", kind=FaultKind.RATE_LIMITED))
+
+    assert "'GenerateImages'" in caplog.text
+
+
+def test_known_operation_silent(caplog: pytest.LogCaptureFixture) -> None:
+    plan = FaultPlan()
+
+    with caplog.at_level(logging.WARNING, logger="layer_client.emulator"):
+        plan.add(FaultRule(operation="GenerateImages", kind=FaultKind.RATE_LIMITED))
+        plan.add(FaultRule(operation="file", kind=FaultKind.TRUNCATE))
+
+    assert caplog.text == ""
