@@ -49,13 +49,24 @@ RUNS: list[dict[str, Any]] = [
 
 def generate(target_dir: Path, *, quiet: bool = False) -> Path:
     """Write the package into target_dir and return the package path."""
-    from ariadne_codegen.main import client
-
     # Paths in the config stay relative to the project root, because
     # ariadne-codegen writes the queries path into every file header and an
-    # absolute path would differ between clones.
+    # absolute path would differ between clones. The plugins are imported
+    # from codegen/. Both changes are undone afterwards.
+    target = target_dir.resolve()
+    previous_cwd = Path.cwd()
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT / "codegen"))
+    try:
+        return _generate(target, quiet)
+    finally:
+        sys.path.remove(str(ROOT / "codegen"))
+        os.chdir(previous_cwd)
+
+
+def _generate(target_dir: Path, quiet: bool) -> Path:
+    from ariadne_codegen.main import client
+
     common = tomllib.loads((ROOT / "codegen" / "common.toml").read_text())
     package_dir = target_dir / PACKAGE
     if package_dir.exists():
@@ -94,6 +105,10 @@ def differences(left: Path, right: Path) -> list[str]:
         current, prefix = pending.pop()
         found += [f"only in committed: {prefix / n}" for n in current.left_only]
         found += [f"only in regenerated: {prefix / n}" for n in current.right_only]
+        found += [
+            f"file in one, folder in the other: {prefix / n}"
+            for n in current.common_funny
+        ]
         for name in current.common_files:
             if (Path(current.left) / name).read_bytes() != (
                 Path(current.right) / name
