@@ -212,6 +212,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         config = _config_from_args(args)
+    except FileNotFoundError:
+        # Only the faults file is read from disk here.
+        print(
+            f"layer-client emulator: error: faults file {args.faults} not found: "
+            "pass the path of a JSON file of fault rules",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except (OSError, ValueError) as error:
         print(f"layer-client emulator: error: {error}", file=sys.stderr)
         return EXIT_USAGE
