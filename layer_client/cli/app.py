@@ -10,7 +10,13 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import GenerationTimeoutError, LayerError
+from ..errors import (
+    GenerationTimeoutError,
+    LayerError,
+    LayerInputError,
+    SubmissionUnknownError,
+    TransportError,
+)
 from .arguments import UsageError
 from .context import Context
 from .exit_codes import (
@@ -21,6 +27,7 @@ from .exit_codes import (
     exit_code_for,
 )
 from .logs import LOG_VARIABLE, configure_logging, remove_logging, resolve_level
+from .messages import option_message, transport_message
 from .output import PROGRAM, Output
 from .parser import build_parser, split_passthrough
 from .tools import run_passthrough
@@ -28,6 +35,15 @@ from .tools import run_passthrough
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `layer-client` with argv (default: sys.argv[1:]); return the exit status."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C outside a command, as while the logging is set up.
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -82,7 +98,7 @@ def _run_command(args: argparse.Namespace) -> int:
         if logging.getLogger("layer_client").isEnabledFor(logging.DEBUG):
             traceback.print_exc(file=sys.stderr)
         code = exit_code_for(error)
-        message = error_message(error)
+        message = _cli_message(error, args.command, context)
         if context.hint:
             message = f"{message.rstrip('.')}. {context.hint}"
         output.error(
@@ -96,6 +112,22 @@ def _run_command(args: argparse.Namespace) -> int:
         return OK
 
 
+def _cli_message(error: LayerError, command: str, context: Context) -> str:
+    """Return the error line, naming options and the API URL where they matter."""
+    message = error_message(error)
+    # Batch errors name the keys of the JSONL rows, which are the library's
+    # argument names, so they keep them.
+    if isinstance(error, LayerInputError) and command != "batch":
+        return option_message(error, message)
+    # A lost submission did reach the server, and its message already
+    # names the next step.
+    if isinstance(error, TransportError) and not isinstance(
+        error, SubmissionUnknownError
+    ):
+        return transport_message(message, context.api_url)
+    return message
+
+
 def _error_json(
     error: LayerError, message: str, exit_code: int, details: dict[str, Any]
 ) -> dict[str, Any]:
@@ -103,18 +135,18 @@ def _error_json(
     data: dict[str, Any] = {
         "type": type(error).__name__,
         "message": message,
-        "exitCode": exit_code,
+        "exit_code": exit_code,
     }
     for key, value in (
-        ("inferenceId", error.inference_id),
+        ("inference_id", error.inference_id),
         ("operation", error.operation),
-        ("errorType", error.error_type),
+        ("error_type", error.error_type),
         ("code", error.code),
-        ("statusCode", error.status_code),
+        ("status_code", error.status_code),
     ):
         if value is not None:
             data[key] = value
     if isinstance(error, GenerationTimeoutError):
-        data["pendingIds"] = list(error.pending_ids)
+        data["pending_ids"] = list(error.pending_ids)
     data.update(details)
     return data

@@ -76,28 +76,46 @@ def choice_list(allowed: Sequence[str]) -> Callable[[str], list[str]]:
     return parse
 
 
-def add_global_options(parser: argparse.ArgumentParser) -> None:
-    """Add --json, --api-url, --workspace and --verbose to parser."""
-    parser.add_argument(
+def add_global_options(
+    parser: argparse.ArgumentParser, *, after_command: bool = False
+) -> None:
+    """Add --json, --api-url, --workspace and --verbose to parser.
+
+    With after_command, parser is a command's parser: the options get no
+    default, so a value given before the command is kept unless the same
+    option is given again after it, and then the later value wins.
+    """
+    target: argparse.ArgumentParser | argparse._ArgumentGroup = parser
+    defaults: dict[str, object] = {"json": False, "verbose": 0}
+    if after_command:
+        target = parser.add_argument_group(
+            "global options", "also accepted before the command"
+        )
+        defaults = {"json": argparse.SUPPRESS, "verbose": argparse.SUPPRESS}
+    none_default = argparse.SUPPRESS if after_command else None
+    target.add_argument(
         "--json",
         action="store_true",
+        default=defaults["json"],
         help="print one JSON document on stdout instead of text, for scripts",
     )
-    parser.add_argument(
+    target.add_argument(
         "--api-url",
         metavar="URL",
+        default=none_default,
         help=f"GraphQL endpoint URL (default: ${API_URL_VARIABLE}, else the Layer API)",
     )
-    parser.add_argument(
+    target.add_argument(
         "--workspace",
         metavar="ID",
+        default=none_default,
         help=f"workspace id to use (default: ${WORKSPACE_VARIABLE})",
     )
-    parser.add_argument(
+    target.add_argument(
         "-v",
         "--verbose",
         action="count",
-        default=0,
+        default=defaults["verbose"],
         help="log the library on stderr: -v for info, -vv for debug",
     )
 

@@ -24,6 +24,7 @@ from .context import Context
 from .exit_codes import (
     API_ERROR,
     GENERATION_FAILED,
+    INTERRUPTED,
     OK,
     TIMEOUT,
     error_message,
@@ -112,13 +113,6 @@ def register(commands: Commands) -> None:
         help="seconds to wait for each inference after submission (default: 120)",
     )
 
-    # Also accepted after the command; SUPPRESS keeps a global --json intact.
-    batch.add_argument(
-        "--json",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="print the report as one JSON document on stdout",
-    )
     batch.set_defaults(run=run_batch_command)
 
 
@@ -140,18 +134,19 @@ def run_batch_command(args: argparse.Namespace, context: Context) -> int:
         except InvalidRowsError as error:
             for problem in error.problems:
                 context.output.notice(f"line {problem.line}: {problem.reason}")
-            context.error_details["invalidRows"] = [
+            context.error_details["invalid_rows"] = [
                 {"line": problem.line, "reason": problem.reason}
                 for problem in error.problems
             ]
             raise
         except KeyboardInterrupt:
+            # The run has recorded every row in the journal before stopping.
             display.close()
             context.output.notice(
-                f"the journal in {args.out} keeps the state of every row: run "
-                "the same command again to resume"
+                f"batch interrupted; the journal {args.out / JOURNAL_NAME} "
+                "records every row: run the same command again to resume"
             )
-            raise
+            return INTERRUPTED
         finally:
             display.close()
 

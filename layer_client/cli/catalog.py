@@ -95,7 +95,7 @@ def run_usage(args: argparse.Namespace, context: Context) -> int:
     with context.client() as layer:
         workspace = context.require_workspace(layer)
         entitlement = layer.get_usage(workspace)
-    data = {"workspaceId": workspace, **model_json(entitlement)}
+    data = {"workspace_id": workspace, **model_json(entitlement)}
     text = "\n".join(
         [
             f"workspace  {workspace}",

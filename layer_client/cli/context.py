@@ -51,13 +51,17 @@ class Context:
     error_details: dict[str, Any] = field(default_factory=dict)
     # A sentence appended to the error line, such as how to resume.
     hint: str | None = None
+    # The endpoint of the client, named in network error lines.
+    api_url: str | None = field(default=None, init=False)
     _reporter: Reporter | None = field(default=None, init=False)
 
     def client(self) -> LayerClient:
         """Return a new client; raise MissingTokenError without a token."""
         if not os.environ.get(API_KEY_VARIABLE, "").strip():
             raise MissingTokenError()
-        return open_client(self.args.api_url, self.args.workspace)
+        layer = open_client(self.args.api_url, self.args.workspace)
+        self.api_url = layer.settings.api_url
+        return layer
 
     def require_workspace(self, layer: LayerClient) -> str:
         """Return the workspace id of this run; raise without one."""

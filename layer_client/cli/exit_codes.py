@@ -30,11 +30,14 @@ INTERRUPTED = 130
 EXIT_STATUS_HELP = """\
 exit status:
   0    success
-  2    usage error: unknown command or option, or a malformed value
+  2    usage error: unknown command or option, a malformed value, or a
+       number that must be above 0 and is not
   3    authentication failed: LAYER_API_KEY missing, invalid or without access
   4    insufficient credits in the workspace
-  5    invalid input: rejected by the client's checks or by the API, a style
-       that is not COMPLETE, or an id that does not exist
+  5    invalid input: a value beyond a limit of the API or of Layer's
+       documentation (such as --batch-size 17), rejected by the client's
+       checks or by the API, a style that is not COMPLETE, or an id that
+       does not exist
   6    the generation ended FAILED, CANCELLED or DELETED
   7    timed out while waiting; `layer-client wait ID` resumes
   8    any other API or network error

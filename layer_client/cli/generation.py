@@ -6,8 +6,10 @@ import argparse
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..client import LayerClient
+from ..downloads import prepare_out_dir
 from ..errors import (
     DownloadError,
     GenerationError,
@@ -17,12 +19,30 @@ from ..errors import (
 )
 from ..polling import raise_for_status
 from ..results import Inference
+from ..validation import build_generate_input
 from .arguments import Commands, positive_float, positive_int, whole_number
 from .context import Context
 from .exit_codes import GENERATION_FAILED, OK, error_message
 from .output import model_json
 
 DEFAULT_TIMEOUT_HELP = "default: 120"
+
+GENERATE_EPILOG = """\
+The options and --out are checked before the first request, so a mistake
+costs no request and no credits.
+
+exit status: 2 when a number is malformed or, where it must be above 0, is
+not (the command line checks this for every command); 5 when a value is
+beyond a limit of the API or of Layer's documentation (a --batch-size above
+16, a --seed outside the signed 64-bit range, a prompt over 100,000
+characters) or --out is a file; `layer-client --help` lists the others."""
+
+SUBMISSION_INTERRUPTED = (
+    "the submission was interrupted after its request was sent, so an "
+    "inference may exist and may be charged: check the balance with "
+    "`layer-client usage` before submitting again (layer-client cannot list "
+    "recent inferences)"
+)
 
 
 def register(commands: Commands) -> None:
@@ -35,6 +55,8 @@ def register(commands: Commands) -> None:
             "wait for it with a progress display, save every file into --out "
             "and print the saved paths."
         ),
+        epilog=GENERATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument(
         "--style", required=True, metavar="ID", help="id of a COMPLETE style"
@@ -123,25 +145,34 @@ def add_timeout_option(parser: argparse.ArgumentParser, purpose: str) -> None:
 
 
 def run_generate(args: argparse.Namespace, context: Context) -> int:
-    reporter = context.reporter
+    arguments = _generation_arguments(args)
     with context.client() as layer:
         workspace = context.require_workspace(layer)
+        # Every argument and the output directory are checked before the
+        # first request, so a mistake costs no credits and no request.
+        build_generate_input(
+            workspace_id=workspace,
+            documented_limits=layer.documented_limits,
+            **arguments,
+        )
+        out_dir = prepare_out_dir(args.out)
+
+        reporter = context.reporter
+        if layer.checks_styles:
+            with reporter.step(f"Checking style {args.style}"):
+                layer.check_style(args.style)
         with reporter.step("Checking the workspace's credits"):
             layer.check_credits(workspace)
 
         what = _images(args.batch_size) if args.batch_size else "a generation"
-        with reporter.step(f"Submitting {what} with style {args.style}"):
-            inference = layer.generate_images(
-                style_id=args.style,
-                prompt=args.prompt,
-                batch_size=args.batch_size,
-                seed=args.seed,
-                width=args.width,
-                height=args.height,
-                num_inference_steps=args.steps,
-                guidance_scale=args.guidance,
-                workspace_id=workspace,
-            )
+        try:
+            with reporter.step(f"Submitting {what} with style {args.style}"):
+                inference = layer.generate_images(workspace_id=workspace, **arguments)
+        except KeyboardInterrupt:
+            context.output.notice(SUBMISSION_INTERRUPTED)
+            raise
+
+        download_command = _download_command(inference.id, out_dir)
         try:
             with reporter.step(
                 f"Generating (inference {inference.id})",
@@ -149,21 +180,20 @@ def run_generate(args: argparse.Namespace, context: Context) -> int:
             ):
                 finished = layer.wait(inference, timeout=args.timeout)
             with reporter.step(f"Downloading {_files(len(finished.files))}"):
-                paths = layer.download(finished, args.out)
+                paths = layer.download(finished, out_dir)
         except KeyboardInterrupt:
             context.output.notice(
                 f"inference {inference.id} keeps running: resume with "
-                f"`layer-client wait {inference.id}`, then "
-                f"`{_download_command(inference.id, args.out)}`"
+                f"`layer-client wait {inference.id}`, then `{download_command}`"
             )
             raise
         except GenerationTimeoutError:
-            context.hint = f"Then save its files with `{_download_command(inference.id, args.out)}`."
+            context.hint = f"Then save its files with `{download_command}`."
             raise
         except DownloadError:
             context.hint = (
                 "The inference is COMPLETE: save its files again with "
-                f"`{_download_command(inference.id, args.out)}`."
+                f"`{download_command}`."
             )
             raise
 
@@ -172,6 +202,20 @@ def run_generate(args: argparse.Namespace, context: Context) -> int:
         "\n".join(str(path) for path in paths),
     )
     return OK
+
+
+def _generation_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the options of `generate` as arguments of generate_images."""
+    return {
+        "style_id": args.style,
+        "prompt": args.prompt,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "width": args.width,
+        "height": args.height,
+        "num_inference_steps": args.steps,
+        "guidance_scale": args.guidance,
+    }
 
 
 def run_wait(args: argparse.Namespace, context: Context) -> int:
@@ -185,7 +229,8 @@ def run_wait(args: argparse.Namespace, context: Context) -> int:
                 ):
                     finished.append(inference)
                     context.output.line(_status_line(inference))
-        except GenerationTimeoutError:
+        except (GenerationTimeoutError, NotFoundError):
+            # The inferences that ended before the error, for scripts.
             context.error_details["inferences"] = [model_json(i) for i in finished]
             raise
 
@@ -196,6 +241,7 @@ def run_wait(args: argparse.Namespace, context: Context) -> int:
 
 def run_download(args: argparse.Namespace, context: Context) -> int:
     with context.client() as layer:
+        out_dir = prepare_out_dir(args.out)
         inference = fetch_inference(layer, args.inference_id)
         raise_for_status(inference)
         if inference.status.value != "COMPLETE":
@@ -205,7 +251,7 @@ def run_download(args: argparse.Namespace, context: Context) -> int:
                 field="inference_id",
             )
         with context.reporter.step(f"Downloading {_files(len(inference.files))}"):
-            paths = layer.download(inference, args.out)
+            paths = layer.download(inference, out_dir)
 
     context.output.result(
         {"inference": model_json(inference), "paths": [str(p) for p in paths]},

@@ -1,8 +1,9 @@
 """Command output: tables and lines for people, JSON for scripts.
 
 With --json, stdout carries exactly one JSON document per run: the result,
-or `{"error": {...}}` when the command failed. Everything else (progress,
-logs, error lines) goes to stderr.
+or `{"error": {...}}` when the command failed. Its keys are snake_case and
+its paths absolute. Everything else (progress, logs, error lines) goes to
+stderr.
 """
 
 from __future__ import annotations
@@ -15,25 +16,32 @@ from typing import Any
 from pydantic import BaseModel
 
 PROGRAM = "layer-client"
+TYPENAME_FIELD = "typename__"
 
 
 def model_json(model: BaseModel) -> dict[str, Any]:
-    """Return model as a JSON object with the API's field names, no __typename."""
-    dumped = model.model_dump(mode="json", by_alias=True)
-    cleaned = _drop_typename(dumped)
+    """Return model as a JSON object with snake_case keys, no __typename.
+
+    The keys are the library's field names, as in the other JSON output of
+    the command line, except that `type_` becomes `type`.
+    """
+    dumped = model.model_dump(mode="json")
+    cleaned = _json_keys(dumped)
     assert isinstance(cleaned, dict)
     return cleaned
 
 
-def _drop_typename(value: Any) -> Any:
+def _json_keys(value: Any) -> Any:
     if isinstance(value, dict):
+        # The generated models add a trailing underscore to names that are
+        # Python keywords or builtins, and call __typename `typename__`.
         return {
-            key: _drop_typename(item)
+            key.removesuffix("_"): _json_keys(item)
             for key, item in value.items()
-            if key != "__typename"
+            if key != TYPENAME_FIELD
         }
     if isinstance(value, list):
-        return [_drop_typename(item) for item in value]
+        return [_json_keys(item) for item in value]
     return value
 
 

@@ -50,6 +50,9 @@ def build_parser() -> Parser:
     generation.register(commands)
     batch.register(commands)
     tools.register(commands)
+    for name, command_parser in commands.choices.items():
+        if name not in PASSTHROUGH_COMMANDS:
+            add_global_options(command_parser, after_command=True)
     return parser
 
 

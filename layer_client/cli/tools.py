@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from ..config import API_URL_VARIABLE
 from .arguments import Commands, UsageError
 from .exit_codes import OK, USAGE
-from .output import Output
+from .output import PROGRAM, Output
 
 PASSTHROUGH = ("schema", "emulator")
 
@@ -38,16 +38,28 @@ def run_passthrough(
     command: str, options: argparse.Namespace, arguments: list[str], usage: str
 ) -> int:
     """Run schema or emulator with arguments and return its exit status."""
-    if options.json or options.workspace is not None:
-        raise UsageError(f"--json and --workspace do not apply to `{command}`", usage)
-    if command == "emulator" and options.api_url is not None:
-        raise UsageError("--api-url does not apply to `emulator`", usage)
+    rejected_options = [
+        option
+        for option, is_given in (
+            ("--json", options.json),
+            ("--workspace", options.workspace is not None),
+            ("--api-url", command == "emulator" and options.api_url is not None),
+        )
+        if is_given
+    ]
+    if rejected_options:
+        single = len(rejected_options) == 1
+        raise UsageError(
+            f"{' and '.join(rejected_options)} {'does' if single else 'do'} not "
+            f"apply to `{command}`: remove {'it' if single else 'them'}",
+            usage,
+        )
     try:
         if command == "schema":
             from ..schema_tool import main as schema_main
 
             with _environment(API_URL_VARIABLE, options.api_url):
-                return schema_main(arguments)
+                return schema_main(arguments, prog=f"{PROGRAM} schema")
         from ..emulator import main as emulator_main
 
         return emulator_main(arguments)

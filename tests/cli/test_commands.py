@@ -107,8 +107,8 @@ def test_usage_json(cli: CLI, emulator: Emulator) -> None:
 
     assert run.code == 0
     usage = json.loads(run.out)
-    assert usage["workspaceId"] == emulator.workspace_id
-    assert usage["hasAccess"] is True
+    assert usage["workspace_id"] == emulator.workspace_id
+    assert usage["has_access"] is True
     assert usage["balance"] > 0
 
 
@@ -245,9 +245,34 @@ def test_emulator_help_delegates(cli: CLI) -> None:
     assert "--speed" in run.out
 
 
-@pytest.mark.parametrize("option", ["--json", "--workspace=ws_1"])
-def test_emulator_rejects_global_options(cli: CLI, option: str) -> None:
-    run = cli(option, "emulator", "--port", "0")
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--json"], "--json does not apply"),
+        (["--workspace=ws_1"], "--workspace does not apply"),
+        (["--json", "--workspace=ws_1"], "--json and --workspace do not apply"),
+    ],
+)
+def test_emulator_rejects_global_options(
+    cli: CLI, options: list[str], named: str
+) -> None:
+    run = cli(*options, "emulator", "--port", "0")
 
     assert run.code == 2
-    assert "do not apply" in run.err
+    assert f"{named} to `emulator`" in run.err
+
+
+def test_schema_rejection_names_given_option(cli: CLI) -> None:
+    run = cli("--json", "schema", "check")
+
+    assert run.code == 2
+    assert "--json does not apply to `schema`" in run.err
+    assert "--workspace" not in run.err.splitlines()[-1]
+
+
+def test_schema_help_names_layer_client(cli: CLI) -> None:
+    run = cli("schema", "--help")
+
+    assert run.code == 0
+    assert run.out.startswith("usage: layer-client schema ")
+    assert "python -m" not in run.out

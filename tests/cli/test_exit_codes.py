@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import layer_client.cli
 from layer_client import LayerClient
 from layer_client.cli import context
 from layer_client.emulator import BUILDING_STYLE_ID, Emulator, FaultRule
@@ -104,7 +107,7 @@ def test_error_json_on_stdout(cli: CLI, tmp_path: Path) -> None:
     assert run.code == 5
     error = json.loads(run.out)["error"]
     assert error["type"] == "StyleNotUsableError"
-    assert error["exitCode"] == 5
+    assert error["exit_code"] == 5
     assert "BUILDING" in error["message"]
 
 
@@ -177,6 +180,22 @@ def test_generate_timeout_exit_7(
     assert "Traceback" not in run.err
 
 
+def test_timeout_hint_absolute_out(
+    frozen_cli: CLI,
+    frozen_emulator: Emulator,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    run = frozen_cli(
+        "generate", "--style", frozen_emulator.style_id, "--timeout", "0.2"
+    )
+
+    assert run.code == 7
+    assert f"--out {tmp_path}`" in run.err
+
+
 def test_wait_timeout_json(frozen_cli: CLI, frozen_emulator: Emulator) -> None:
     inference_id = submit(frozen_emulator)
 
@@ -184,7 +203,7 @@ def test_wait_timeout_json(frozen_cli: CLI, frozen_emulator: Emulator) -> None:
 
     assert run.code == 7
     error = json.loads(run.out)["error"]
-    assert error["pendingIds"] == [inference_id]
+    assert error["pending_ids"] == [inference_id]
     assert error["inferences"] == []
     assert f"layer-client wait {inference_id}" in run.err
 
@@ -248,10 +267,63 @@ def test_lost_submission_exit_8(
 
 
 def test_unreachable_api_exit_8(cli: CLI, unused_port: int) -> None:
-    run = cli("--api-url", f"http://127.0.0.1:{unused_port}/graphql", "styles")
+    url = f"http://127.0.0.1:{unused_port}/graphql"
+
+    run = cli("--api-url", url, "styles")
 
     assert run.code == 8
     assert "Traceback" not in run.err
+    assert len(run.err.splitlines()) == 1
+    assert url in run.err
+    assert run.err.count("Is the server running?") == 1
+    assert "Check LAYER_API_URL or --api-url" in run.err
+    assert "start `layer-client emulator`" in run.err
+
+
+def test_wait_unknown_inference_exit_5(cli: CLI) -> None:
+    run = cli("wait", "inf_missing", "--timeout", "10")
+
+    assert run.code == 5
+    assert "inf_missing" in run.err
+    assert "not found" in run.err
+
+
+def test_wait_unknown_inference_json(cli: CLI, emulator: Emulator) -> None:
+    known = submit(emulator)
+
+    run = cli("--json", "wait", known, "inf_missing", "--timeout", "10")
+
+    assert run.code == 5
+    error = json.loads(run.out)["error"]
+    assert error["type"] == "NotFoundError"
+    assert error["exit_code"] == 5
+
+
+def test_missing_faults_file_exit_2(cli: CLI, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+
+    run = cli("emulator", "--faults", str(missing))
+
+    assert run.code == 2
+    assert f"faults file {missing} not found" in run.err
+    assert "Errno" not in run.err
+
+
+def test_ctrl_c_while_loading_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class InterruptedModule(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            raise KeyboardInterrupt
+
+    module_name = "layer_client.cli.app"
+    monkeypatch.setitem(sys.modules, module_name, InterruptedModule(module_name))
+
+    code = layer_client.cli.main(["styles"])
+
+    assert code == 130
+    err = capsys.readouterr().err
+    assert err == "layer-client: interrupted\n"
 
 
 def test_plain_http_to_other_host_exit_5(cli: CLI) -> None:
