@@ -121,7 +121,7 @@ def test_cli_json_output_and_ctrl_c(
     [
         (["--styles", "2"], "style_count must be at least 4"),
         (["--speed", "0"], "speed must be a positive number"),
-        (["--faults", "/nonexistent/faults.json"], "No such file"),
+        (["--faults", "/nonexistent/faults.json"], "not found"),
         (["--min-duration", "9", "--max-duration", "1"], "must not exceed"),
     ],
 )
