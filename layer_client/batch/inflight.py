@@ -6,6 +6,10 @@ polls every watched inference together, with one getInferencesById
 request per 50 ids per round. Each finished inference gets a task that
 downloads its files. Every state change goes to the journal before the
 next request is sent.
+
+Cancelling `InFlight.run` (Ctrl-C) cancels the polls and downloads at once.
+A submission already sent gets up to `INTERRUPT_RESPONSE_WAIT` seconds for
+its response, so that its row ends submitted instead of unknown.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from .outcomes import (
     SubmitOutcome,
     classify_submit_error,
     retry_delay,
+    timeout_message,
+    unknown_message,
 )
 from .report import BatchProgress
 from .rows import BatchRow
@@ -42,6 +48,13 @@ logger = logging.getLogger("layer_client.batch")
 ProgressCallback = Callable[[BatchProgress], None]
 
 FINAL_STATES = (RowState.DONE, RowState.FAILED, RowState.UNKNOWN)
+
+INTERRUPT_RESPONSE_WAIT = 5.0
+"""Seconds a cancelled run waits for the response to a submission already sent.
+
+A response normally takes well under a second. A row whose response does
+not come in time is recorded as unknown.
+"""
 
 
 @dataclass
@@ -85,6 +98,7 @@ class InFlight:
         self._submitter_done = False
         self._downloads = asyncio.Semaphore(concurrency)
         self._started = asyncio.get_running_loop().time()
+        self._interrupted = False
         self.stopped_by: LayerError | None = None
         self.submitted_this_run = 0
         self.finished_this_run = 0
@@ -99,10 +113,13 @@ class InFlight:
             )
             self._watch(row, inference_id)
         self._report_progress()
+        # Both loops are tasks of the group, so that a cancellation of this
+        # coroutine reaches the submitter, the poll loop and every download
+        # at the same moment.
         async with asyncio.TaskGroup() as group:
             self._group = group
             group.create_task(self._poll_loop())
-            await self._submit_all(to_submit)
+            group.create_task(self._submit_all(to_submit))
 
     # Submissions
 
@@ -179,10 +196,8 @@ class InFlight:
     async def _send(self, row: BatchRow) -> Inference:
         """Send one generateImages request and wait for its response.
 
-        A cancellation (Ctrl-C) while the request is out waits for the
-        response first and records it, up to the client's request timeout,
-        so the row ends submitted instead of unknown. Cancelling again
-        stops the wait at once.
+        A cancellation while the request is out records its response first
+        (see `_record_late_response`), then raises CancelledError.
         """
         request = asyncio.ensure_future(
             self._client.generate_images(**row.generate_arguments())
@@ -190,31 +205,72 @@ class InFlight:
         try:
             return await asyncio.shield(request)
         except asyncio.CancelledError:
-            logger.warning(
-                "batch: cancelled while submitting %s; waiting for the response",
-                row.label,
-            )
-            try:
-                inference = await request
-            except LayerError as error:
-                outcome = classify_submit_error(error)
-                if outcome is SubmitOutcome.UNKNOWN:
-                    self._record(row.line, RowState.UNKNOWN, error)
-                elif outcome is SubmitOutcome.FAILED:
-                    self._record(row.line, RowState.FAILED, error)
-                else:
-                    self._record(row.line, RowState.PENDING, error)
-                raise asyncio.CancelledError from error
-            self._journal.mark_submitted(row.line, inference.id)
-            self._set_state(row.line, RowState.SUBMITTED)
+            self._interrupted = True
+            await self._record_late_response(row, request)
             raise
+
+    async def _record_late_response(
+        self, row: BatchRow, request: asyncio.Future[Inference]
+    ) -> None:
+        """Wait up to INTERRUPT_RESPONSE_WAIT s for request and record its outcome.
+
+        The row ends submitted, failed or pending as the response says, or
+        unknown when no response came in time. Cancelling again cancels the
+        request at once and records the row as unknown.
+        """
+        logger.warning(
+            "batch: interrupted while submitting %s; waiting up to %g s for "
+            "its response",
+            row.label,
+            INTERRUPT_RESPONSE_WAIT,
+        )
+        try:
+            async with asyncio.timeout(INTERRUPT_RESPONSE_WAIT) as scope:
+                inference = await request
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            self._record_interrupted(
+                row, f"no response came within {INTERRUPT_RESPONSE_WAIT:g} s"
+            )
+            return
+        except asyncio.CancelledError:
+            self._record_interrupted(row, "the run was interrupted twice")
+            raise
+        except LayerError as error:
+            outcome = classify_submit_error(error)
+            if outcome is SubmitOutcome.UNKNOWN:
+                self._record(row.line, RowState.UNKNOWN, error)
+            elif outcome is SubmitOutcome.FAILED:
+                self._record(row.line, RowState.FAILED, error)
+            else:
+                self._record(row.line, RowState.PENDING, error)
+            return
+        self._journal.mark_submitted(row.line, inference.id)
+        self.submitted_this_run += 1
+        self._set_state(row.line, RowState.SUBMITTED)
+
+    def _record_interrupted(self, row: BatchRow, reason: str) -> None:
+        """Record a row whose submission was sent but whose response never came."""
+        logger.warning("batch: %s is unknown: %s", row.label, reason)
+        self._journal.mark_state(
+            row.line,
+            RowState.UNKNOWN,
+            error_type="SubmissionUnknownError",
+            error_message=(
+                f"The run was interrupted after this row's submission was sent, "
+                f"and {reason}, so the inference may exist and may be charged."
+            ),
+        )
+        self._set_state(row.line, RowState.UNKNOWN)
 
     def _end_submission(
         self, row: BatchRow, outcome: SubmitOutcome, error: LayerError
     ) -> None:
         if outcome is SubmitOutcome.UNKNOWN:
-            logger.warning("batch: %s is unknown: %s", row.label, error)
-            self._record(row.line, RowState.UNKNOWN, error)
+            message = unknown_message(error)
+            logger.warning("batch: %s is unknown: %s", row.label, message)
+            self._record(row.line, RowState.UNKNOWN, error, message)
         elif outcome is SubmitOutcome.STOP:
             logger.error("batch: stopping submissions at %s: %s", row.label, error)
             self._record(row.line, RowState.PENDING, error)
@@ -273,8 +329,11 @@ class InFlight:
             wait = due - loop.time()
             if wait > 0:
                 self._wake.clear()
+                # asyncio.timeout, unlike wait_for on Python 3.11, never
+                # swallows a cancellation that arrives as the wait ends.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
                 continue
             await self._poll_round()
 
@@ -317,7 +376,11 @@ class InFlight:
                 watch.next_poll = now + self._next_delay(watch, inference, now)
 
     def _finish(self, watch: _Watch, inference: Inference) -> None:
-        """Free the slot of a finished inference; download or record failure."""
+        """Free the slot of a finished inference; download or record failure.
+
+        After a cancellation no download starts: the row stays submitted,
+        and a re-run downloads its files.
+        """
         self._release(watch)
         try:
             raise_for_status(inference)
@@ -325,15 +388,18 @@ class InFlight:
             logger.warning("batch: %s failed: %s", watch.row.label, error)
             self._record(watch.row.line, RowState.FAILED, error)
             return
+        if self._interrupted:
+            return
         self._group.create_task(self._download(watch.row, inference))
 
     def _time_out(self, watch: _Watch, inference: Inference | None) -> None:
         self._release(watch)
         status = inference.status.value if inference is not None else None
         error = timeout_error(watch.inference_id, status, self._timeout)
-        logger.warning("batch: %s timed out: %s", watch.row.label, error)
+        message = timeout_message(watch.inference_id, status, self._timeout)
+        logger.warning("batch: %s timed out: %s", watch.row.label, message)
         # It stays submitted: a re-run polls the same inference again.
-        self._record(watch.row.line, RowState.SUBMITTED, error)
+        self._record(watch.row.line, RowState.SUBMITTED, error, message)
 
     def _release(self, watch: _Watch) -> None:
         self._watches.pop(watch.row.line, None)
@@ -362,13 +428,23 @@ class InFlight:
 
     # Journal and progress
 
-    def _record(self, line: int, state: RowState, error: LayerError) -> None:
+    def _record(
+        self,
+        line: int,
+        state: RowState,
+        error: LayerError,
+        message: str | None = None,
+    ) -> None:
+        """Move line to state because of error, with message in place of its own."""
+        if message is None:
+            is_unknown = state is RowState.UNKNOWN
+            message = unknown_message(error) if is_unknown else error.message
         self._journal.mark_state(
             line,
             state,
             error_type=type(error).__name__,
             error_code=error.code,
-            error_message=error.message,
+            error_message=message,
         )
         self._set_state(line, state)
 

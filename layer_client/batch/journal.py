@@ -28,7 +28,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +43,11 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "JournalError",
+    "Mismatch",
     "RowState",
     "SavedFile",
+    "find_mismatches",
+    "format_lines",
 ]
 
 JOURNAL_NAME = ".layer-batch.sqlite3"
@@ -94,6 +97,83 @@ class JournalEntry:
     error_message: str | None
     submit_attempts: int
     updated_at: str
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A journal row whose line of the prompts file has changed."""
+
+    line: int
+    change: str
+    """What changed, as a phrase after "line N", e.g. "is invalid now"."""
+    state: RowState
+    """The state of the journal row."""
+
+
+def find_mismatches(
+    entries: Mapping[int, JournalEntry],
+    rows: Sequence[BatchRow],
+    problems: Sequence[RowProblem],
+) -> list[Mismatch]:
+    """Return the journal rows that no longer match the file, by line."""
+    by_line = {row.line: row for row in rows}
+    invalid = {problem.line for problem in problems}
+    found: list[Mismatch] = []
+    for entry in entries.values():
+        row = by_line.get(entry.line)
+        if row is not None and row.row_hash == entry.row_hash:
+            continue
+        if row is not None:
+            change = "has other content (prompt, parameters, style or workspace)"
+        elif entry.line in invalid:
+            change = "is invalid now"
+        else:
+            change = "is missing or blank now"
+        found.append(Mismatch(line=entry.line, change=change, state=entry.state))
+    return sorted(found, key=lambda item: item.line)
+
+
+def format_lines(lines: Iterable[int], *, limit: int = 10) -> str:
+    """Return line numbers as "1-3, 7, 9-12", listing at most limit ranges."""
+    ordered = sorted(set(lines))
+    ranges: list[tuple[int, int]] = []
+    for line in ordered:
+        if ranges and ranges[-1][1] == line - 1:
+            ranges[-1] = (ranges[-1][0], line)
+        else:
+            ranges.append((line, line))
+    shown = [
+        str(first) if first == last else f"{first}-{last}"
+        for first, last in ranges[:limit]
+    ]
+    if len(ranges) > limit:
+        hidden = sum(last - first + 1 for first, last in ranges[limit:])
+        shown.append(f"and {hidden} more")
+    return ", ".join(shown)
+
+
+def _conflict_error(
+    path: Path, conflicts: Sequence[Mismatch], submitted: Sequence[int]
+) -> JournalError:
+    first = conflicts[0]
+    noun = "line" if len(submitted) == 1 else "lines"
+    others = (
+        f" (and {len(conflicts) - 1} more submitted rows changed)"
+        if len(conflicts) > 1
+        else ""
+    )
+    return JournalError(
+        f"The journal {path} was made for a different prompts file, style or "
+        f"workspace: line {first.line} {first.change}, but that row was already "
+        f"submitted (state {first.state.value}){others}. Rows submitted from "
+        f"this journal: {noun} {format_lines(submitted)} ({len(submitted)} in all). "
+        "To resume them, run again with the original prompts file, --style and "
+        "workspace. To start a new batch, use another --out directory, or "
+        f"delete {path} only if you accept losing track of the submitted rows: "
+        "their results would not be downloaded, and a new run would submit "
+        "and charge them again.",
+        path=path,
+    )
 
 
 _CREATE_TABLE = """
@@ -233,43 +313,67 @@ class Journal:
 
     def check_matches(
         self, rows: Sequence[BatchRow], problems: Sequence[RowProblem]
-    ) -> None:
-        """Raise JournalError unless every journal row is still in the file.
+    ) -> list[Mismatch]:
+        """Return the pending journal rows that no longer match the file.
 
         Lines added to the end of the file since the last run are fine: they
         start pending. A journal line that is missing, invalid now, or has
-        other content (prompt, parameters, style, workspace) means the
-        journal belongs to another batch.
+        other content (prompt, parameters, style, workspace) is a mismatch.
+        Nothing was submitted for a pending row, so `sync_rows` may rewrite
+        it. Raises JournalError when a row that left pending mismatches,
+        because the journal then tracks inferences of another batch.
         """
-        by_line = {row.line: row for row in rows}
-        invalid = {problem.line for problem in problems}
-        for entry in self.entries().values():
-            row = by_line.get(entry.line)
-            if row is not None and row.row_hash == entry.row_hash:
-                continue
-            if row is not None:
-                change = "has other content (prompt, parameters, style or workspace)"
-            elif entry.line in invalid:
-                change = "is invalid now"
-            else:
-                change = "is missing or blank now"
-            raise JournalError(
-                f"The journal {self.path} was made for a different prompts file, "
-                f"style or workspace: line {entry.line} {change}. Use a new "
-                "output directory for a new batch, or restore the original "
-                "prompts file and options to resume.",
-                path=self.path,
-            )
+        entries = self.entries()
+        mismatches = find_mismatches(entries, rows, problems)
+        conflicts = [item for item in mismatches if item.state is not RowState.PENDING]
+        if conflicts:
+            submitted = [
+                entry.line
+                for entry in entries.values()
+                if entry.state is not RowState.PENDING
+            ]
+            raise _conflict_error(self.path, conflicts, submitted)
+        return mismatches
 
-    def add_pending(self, rows: Iterable[BatchRow]) -> None:
-        """Insert the rows that have no journal row yet, as pending."""
+    def sync_rows(self, rows: Sequence[BatchRow]) -> None:
+        """Make the pending journal rows match rows, in one transaction.
+
+        Inserts rows that have no journal row yet as pending, rewrites the
+        content hash and name of pending rows whose content changed, and
+        deletes pending rows whose line has no valid row now. Rows in any
+        other state are left alone: call `check_matches` first.
+        """
         now = _now()
+        lines = {row.line for row in rows}
         with self._transaction():
+            pending = self._db.execute(
+                "SELECT line FROM rows WHERE state = ?", (RowState.PENDING.value,)
+            ).fetchall()
             self._db.executemany(
-                "INSERT OR IGNORE INTO rows (line, row_hash, name, state, "
-                "updated_at) VALUES (?, ?, ?, ?, ?)",
+                "DELETE FROM rows WHERE line = ? AND state = ?",
                 [
-                    (row.line, row.row_hash, row.name, RowState.PENDING.value, now)
+                    (line, RowState.PENDING.value)
+                    for (line,) in pending
+                    if line not in lines
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO rows (line, row_hash, name, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (line) DO UPDATE SET row_hash = excluded.row_hash, "
+                "name = excluded.name, error_type = NULL, error_code = NULL, "
+                "error_message = NULL, submit_attempts = 0, "
+                "updated_at = excluded.updated_at "
+                "WHERE rows.state = ? AND rows.row_hash != excluded.row_hash",
+                [
+                    (
+                        row.line,
+                        row.row_hash,
+                        row.name,
+                        RowState.PENDING.value,
+                        now,
+                        RowState.PENDING.value,
+                    )
                     for row in rows
                 ],
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 
 from ..config import RetryConfig
 from ..errors import (
@@ -26,6 +27,8 @@ __all__ = [
     "SubmitOutcome",
     "classify_submit_error",
     "retry_delay",
+    "timeout_message",
+    "unknown_message",
 ]
 
 # Submissions of one row per run after the client's own retries gave up.
@@ -93,3 +96,41 @@ def retry_delay(
     if isinstance(error, RateLimitError) and error.retry_after is not None:
         delay = max(delay, error.retry_after)
     return delay
+
+
+# The cause inside the message of the client's SubmissionUnknownError,
+# "... request was sent but its answer was lost (CAUSE), so ...".
+# NOTE: this follows the wording in layer_client/retries.py; when it no
+# longer matches, the message names the error type instead of the cause.
+_LOST_ANSWER_CAUSE = re.compile(r"answer was lost \((?P<cause>.+)\), so the inference")
+
+
+def unknown_message(error: LayerError) -> str:
+    """Return the journal message of a row whose submission outcome is unknown.
+
+    It states the cause and the possible charge without the client's advice,
+    which is written for a single call. `format_table` adds what to do.
+    """
+    match = _LOST_ANSWER_CAUSE.search(error.message)
+    if match is not None:
+        cause = match.group("cause")
+    elif isinstance(error, SubmissionUnknownError):
+        cause = type(error).__name__
+    else:
+        cause = error.message.rstrip(".")
+    if error.status_code is not None and str(error.status_code) not in cause:
+        cause = f"HTTP {error.status_code}: {cause}"
+    return (
+        f"The submission was sent but no usable response came back ({cause}), "
+        "so the inference may exist and may be charged."
+    )
+
+
+def timeout_message(inference_id: str, last_status: str | None, waited: float) -> str:
+    """Return the journal message of a row whose inference timed out."""
+    return (
+        f"Inference {inference_id} did not finish within {waited:g} s (last "
+        f"status: {last_status or 'never seen'}). It may still complete: run "
+        "the same batch again to keep waiting for it, or wait for this "
+        f"inference alone with `layer-client wait {inference_id}`."
+    )

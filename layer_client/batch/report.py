@@ -210,9 +210,13 @@ def format_table(report: BatchReport, *, show_done: bool = False) -> str:
                 f"{len(unfinished)} rows are not finished: run the same command "
                 "again to resume them."
             )
-        if report.rows_in(RowState.UNKNOWN.value):
+        unknown = report.rows_in(RowState.UNKNOWN.value)
+        if unknown:
             lines.append(
-                "Unknown rows may or may not have been charged; check the "
-                "workspace, then re-run with --retry-unknown to submit them again."
+                f"{len(unknown)} rows are unknown: their submission was sent but "
+                "the response was lost, so each may have been charged. Check the "
+                "balance with `layer-client usage`, and re-run with "
+                "--retry-unknown to submit them again if you accept a possible "
+                "double charge."
             )
     return "\n".join(lines)

@@ -1,23 +1,30 @@
 """run_batch and run_batch_sync: generate images for every row of a prompts file.
 
-A run goes through these steps, and spends nothing before the last one:
+A run goes through these steps. It spends nothing before the last one, and
+it creates or changes the journal only once every check has passed:
 
-1. Read and check every row (`rows`); stop on an invalid row unless
-   `skip_invalid`.
-2. Open the journal in the output directory and check that it belongs to
-   this prompts file, style and workspace (`journal`).
+1. Read and check every row (`rows`).
+2. Read the journal of the output directory, if there is one, and check
+   that every row it submitted is still in the file with the same content
+   (`journal`). Pending rows that changed are rewritten later.
 3. Sort the rows by their journal state: done rows with intact files are
    skipped, submitted rows are re-attached to their inference, rows left
    `submitting` by a crash become `unknown`.
-4. Check each style the remaining rows use, and the credit balance once.
-5. Submit, poll and download (`inflight`), then build the report.
+4. Check each style the rows to submit use, and report the invalid rows
+   and the unusable styles together, unless `skip_invalid`.
+5. Check the credit balance once.
+6. Create or update the journal, then submit, poll and download
+   (`inflight`), and build the report.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
@@ -27,7 +34,15 @@ from ..downloads import prepare_out_dir
 from ..errors import LayerInputError, NotFoundError, StyleNotUsableError
 from ..validation import check_timeout, optional_int
 from .inflight import InFlight
-from .journal import Journal, JournalEntry, RowState
+from .journal import (
+    JOURNAL_NAME,
+    Journal,
+    JournalEntry,
+    JournalError,
+    Mismatch,
+    RowState,
+    format_lines,
+)
 from .report import BatchProgress, BatchReport, RowResult
 from .rows import BatchRow, RowProblem, read_rows
 
@@ -65,6 +80,24 @@ class InvalidRowsError(LayerInputError):
         self.problems = problems
 
 
+@dataclass
+class _Plan:
+    """What a run does with each valid row, decided before anything changes."""
+
+    to_attach: list[tuple[BatchRow, str]] = field(default_factory=list)
+    """Rows already submitted, with their inference id, to poll again."""
+    to_submit: list[BatchRow] = field(default_factory=list)
+    cut_off: list[BatchRow] = field(default_factory=list)
+    """Rows left `submitting` by a crash, to record as unknown."""
+    states: dict[int, RowState] = field(default_factory=dict)
+
+    def drop(self, lines: set[int]) -> None:
+        """Leave out the rows on lines: they are reported as invalid."""
+        self.to_submit = [row for row in self.to_submit if row.line not in lines]
+        for line in lines:
+            self.states.pop(line, None)
+
+
 def _files_intact(entry: JournalEntry, out_dir: Path) -> bool:
     """True when every recorded file exists with its recorded size."""
     if not entry.files:
@@ -79,45 +112,37 @@ def _files_intact(entry: JournalEntry, out_dir: Path) -> bool:
     return True
 
 
-def _sort_rows(
+def _plan_rows(
     rows: list[BatchRow],
-    journal: Journal,
+    entries: Mapping[int, JournalEntry],
     out_dir: Path,
     *,
     retry_unknown: bool,
-) -> tuple[list[tuple[BatchRow, str]], list[BatchRow], dict[int, RowState]]:
-    """Return the rows to re-attach, the rows to submit, and every row's state.
-
-    Moves rows left `submitting` to `unknown` in the journal first.
-    """
-    entries = journal.entries()
-    to_attach: list[tuple[BatchRow, str]] = []
-    to_submit: list[BatchRow] = []
-    states: dict[int, RowState] = {}
+) -> _Plan:
+    """Sort the rows by their journal state; a row without an entry is pending."""
+    plan = _Plan()
     for row in rows:
-        entry = entries[row.line]
-        state = entry.state
+        entry = entries.get(row.line)
+        state = entry.state if entry is not None else RowState.PENDING
         if state is RowState.SUBMITTING:
-            logger.warning("batch: %s was cut off while submitting", row.label)
-            journal.mark_state(
-                row.line,
-                RowState.UNKNOWN,
-                error_type="SubmissionUnknownError",
-                error_message=CUT_OFF_MESSAGE,
-            )
+            plan.cut_off.append(row)
             state = RowState.UNKNOWN
-        if state is RowState.DONE and not _files_intact(entry, out_dir):
+        if (
+            state is RowState.DONE
+            and entry is not None
+            and not _files_intact(entry, out_dir)
+        ):
             logger.warning("batch: files of %s are missing or changed", row.label)
             state = RowState.SUBMITTED
         if state is RowState.UNKNOWN and retry_unknown:
             logger.warning("batch: submitting unknown %s again", row.label)
             state = RowState.PENDING
-        if state is RowState.SUBMITTED and entry.inference_id:
-            to_attach.append((row, entry.inference_id))
+        if state is RowState.SUBMITTED and entry is not None and entry.inference_id:
+            plan.to_attach.append((row, entry.inference_id))
         elif state is RowState.PENDING:
-            to_submit.append(row)
-        states[row.line] = state
-    return to_attach, to_submit, states
+            plan.to_submit.append(row)
+        plan.states[row.line] = state
+    return plan
 
 
 async def _check_styles(
@@ -137,6 +162,71 @@ async def _check_styles(
         for row in rows
         if row.style_id in reasons
     ]
+
+
+def _check_out_dir(out_dir: str | PathLike[str]) -> Path:
+    """Check out_dir as `prepare_out_dir` does, without creating it."""
+    given = isinstance(out_dir, str | PathLike) and os.fspath(out_dir) != ""
+    if not given or Path(out_dir).exists():
+        return prepare_out_dir(out_dir)
+    return Path(out_dir).resolve()
+
+
+def _open_existing_journal(out_dir: Path) -> Journal | None:
+    """Open and lock the journal of out_dir, or return None when there is none."""
+    if not (out_dir / JOURNAL_NAME).exists():
+        return None
+    return Journal(out_dir)
+
+
+def _create_journal(out_dir: Path) -> Journal:
+    """Create out_dir and its journal, checking no other run made one meanwhile."""
+    journal = Journal(prepare_out_dir(out_dir))
+    if journal.entries():
+        journal.close()
+        raise JournalError(
+            f"Another batch run created the journal {journal.path} while this "
+            "run was starting; run the command again once it has ended",
+            path=journal.path,
+        )
+    return journal
+
+
+def _log_rewrites(journal: Journal, mismatches: Sequence[Mismatch]) -> None:
+    """Log the pending journal rows that sync_rows is about to rewrite."""
+    if not mismatches:
+        return
+    first = mismatches[0]
+    if len(mismatches) == len(journal.entries()):
+        logger.warning(
+            "batch: replacing the journal %s: it was made for another prompts "
+            "file, style or workspace (line %d %s), and none of its rows was "
+            "submitted",
+            journal.path,
+            first.line,
+            first.change,
+        )
+        return
+    lines = [item.line for item in mismatches]
+    logger.warning(
+        "batch: updating %d pending rows of the journal %s that changed since "
+        "the last run (%s %s), because none of them was submitted",
+        len(lines),
+        journal.path,
+        "line" if len(lines) == 1 else "lines",
+        format_lines(lines),
+    )
+
+
+def _record_cut_off(journal: Journal, rows: list[BatchRow]) -> None:
+    for row in rows:
+        logger.warning("batch: %s was cut off while submitting", row.label)
+        journal.mark_state(
+            row.line,
+            RowState.UNKNOWN,
+            error_type="SubmissionUnknownError",
+            error_message=CUT_OFF_MESSAGE,
+        )
 
 
 async def run_batch(
@@ -160,11 +250,15 @@ async def run_batch(
     with the same arguments resumes from the journal in out_dir and never
     submits a row twice, except unknown rows with `retry_unknown`.
 
-    Raises before anything is spent: InvalidRowsError (unless
-    `skip_invalid`), JournalError, InsufficientCreditsError when the
-    balance is zero, LayerInputError for a bad argument. Once submissions
-    have started, errors are recorded per row and the report is returned;
-    `report.stopped_by` holds an error that ended the run early.
+    Raises before anything is spent or written to the journal:
+    InvalidRowsError (unless `skip_invalid`) listing the invalid rows and
+    the rows with an unusable style, JournalError, InsufficientCreditsError
+    when the balance is zero, LayerInputError for an empty prompts file or
+    a bad argument. Once submissions have started, errors are recorded per
+    row and the report is returned; `report.stopped_by` holds an error that
+    ended the run early. Cancelling the run (Ctrl-C) waits a few seconds
+    for the response to a submission already sent, cancels polls and
+    downloads, records every row, and raises CancelledError.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -179,35 +273,52 @@ async def run_batch(
         workspace_id=workspace_id,
         documented_limits=client.documented_limits,
     )
-    if problems and not skip_invalid:
-        raise InvalidRowsError(problems, source)
-    for problem in problems:
-        logger.warning("batch: skipping line %d: %s", problem.line, problem.reason)
-
-    target = prepare_out_dir(out_dir)
-    with Journal(target) as journal:
-        journal.check_matches(rows, problems)
-        journal.add_pending(rows)
-        to_attach, to_submit, states = _sort_rows(
-            rows, journal, target, retry_unknown=retry_unknown
+    if not rows and not problems:
+        raise LayerInputError(
+            f"Prompts file {source} has no rows, nothing was submitted: write "
+            'one JSON object with a "prompt" per line.',
+            field="rows_path",
         )
+    target = _check_out_dir(out_dir)
 
-        style_problems = await _check_styles(client, to_submit)
-        if style_problems and not skip_invalid:
-            raise InvalidRowsError(style_problems, source)
-        unusable = {problem.line for problem in style_problems}
-        to_submit = [row for row in to_submit if row.line not in unusable]
-        for line in unusable:
-            del states[line]
-        if to_submit:
+    with contextlib.ExitStack() as stack:
+        journal = _open_existing_journal(target)
+        mismatches: list[Mismatch] = []
+        entries: dict[int, JournalEntry] = {}
+        if journal is not None:
+            stack.enter_context(journal)
+            mismatches = journal.check_matches(rows, problems)
+            changed = {item.line for item in mismatches}
+            entries = {
+                line: entry
+                for line, entry in journal.entries().items()
+                if line not in changed
+            }
+        plan = _plan_rows(rows, entries, target, retry_unknown=retry_unknown)
+
+        style_problems = await _check_styles(client, plan.to_submit)
+        invalid = sorted([*problems, *style_problems], key=lambda item: item.line)
+        if invalid and not skip_invalid:
+            raise InvalidRowsError(invalid, source)
+        for problem in invalid:
+            logger.warning("batch: skipping line %d: %s", problem.line, problem.reason)
+        plan.drop({problem.line for problem in style_problems})
+        if plan.to_submit:
             await client.check_credits(workspace_id)
+
+        # Every check has passed: from here on the journal is written.
+        if journal is None:
+            journal = stack.enter_context(_create_journal(target))
+        _log_rewrites(journal, mismatches)
+        journal.sync_rows(rows)
+        _record_cut_off(journal, plan.cut_off)
 
         logger.info(
             "batch: %d rows, %d to submit, %d to re-attach, %d invalid",
             len(rows),
-            len(to_submit),
-            len(to_attach),
-            len(problems) + len(style_problems),
+            len(plan.to_submit),
+            len(plan.to_attach),
+            len(invalid),
         )
         flight = InFlight(
             client,
@@ -215,17 +326,17 @@ async def run_batch(
             target,
             concurrency=concurrency,
             timeout=budget,
-            states=states,
+            states=plan.states,
             on_progress=on_progress,
         )
-        await flight.run(to_attach, to_submit)
+        await flight.run(plan.to_attach, plan.to_submit)
         entries = journal.entries()
 
     results = [RowResult.from_entry(entries[row.line]) for row in rows]
-    invalid = {problem.line: problem for problem in problems + style_problems}
+    invalid_lines = {problem.line: problem for problem in invalid}
     results = [
-        RowResult.from_problem(invalid[result.line])
-        if result.line in invalid and result.state == RowState.PENDING.value
+        RowResult.from_problem(invalid_lines[result.line])
+        if result.line in invalid_lines and result.state == RowState.PENDING.value
         else result
         for result in results
     ]

@@ -50,7 +50,8 @@ alone unless --retry-unknown is given.
 exit status: 0 when every valid row is done; 6 when rows failed; 7 when
 only timed-out rows are left; 8 when rows are unknown or unfinished; 4, 3
 or 8 when running out of credits, a rejected token or another error
-stopped the run; 5 for invalid rows or a journal of another batch."""
+stopped the run; 5 for invalid rows, an empty prompts file or a journal
+of another batch; 130 for Ctrl-C."""
 
 # Plain progress lines: at most one per PLAIN_MIN_INTERVAL seconds when rows
 # end, and one every PLAIN_MAX_INTERVAL seconds while none does.
@@ -143,8 +144,8 @@ def run_batch_command(args: argparse.Namespace, context: Context) -> int:
             # The run has recorded every row in the journal before stopping.
             display.close()
             context.output.notice(
-                f"batch interrupted; the journal {args.out / JOURNAL_NAME} "
-                "records every row: run the same command again to resume"
+                f"batch interrupted. The journal {args.out / JOURNAL_NAME} "
+                "records every row: run the same command again to resume."
             )
             return INTERRUPTED
         finally:

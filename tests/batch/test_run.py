@@ -13,12 +13,19 @@ from layer_client.batch import (
     InvalidRowsError,
     JournalError,
     RowState,
+    format_table,
     run_batch,
     run_batch_sync,
 )
 from layer_client.batch.journal import Journal
-from layer_client.emulator import Emulator, EmulatorConfig, FaultRule
-from layer_client.errors import InsufficientCreditsError
+from layer_client.batch.rows import BatchRow, parse_row
+from layer_client.emulator import (
+    BUILDING_STYLE_ID,
+    Emulator,
+    EmulatorConfig,
+    FaultRule,
+)
+from layer_client.errors import InsufficientCreditsError, LayerInputError
 from layer_client.results import Inference
 
 from .helpers import (
@@ -155,7 +162,7 @@ async def test_invalid_rows_spend_nothing(emulator: Emulator, tmp_path: Path) ->
     async with async_client(emulator) as client:
         with pytest.raises(InvalidRowsError) as caught:
             await run_batch(client, prompts, out, style_id=emulator.style_id)
-    assert [problem.line for problem in caught.value.problems] == [3, 4]
+    assert [problem.line for problem in caught.value.problems] == [3, 4, 5]
     assert "line 3: Invalid batch_size 99" in str(caught.value)
     assert not out.exists()
     assert emulator.counters.requests["GenerateImages"] == 0
@@ -245,8 +252,12 @@ async def test_other_batch_is_rejected(emulator: Emulator, tmp_path: Path) -> No
     async with async_client(emulator) as client:
         await run_batch(client, prompts, out, style_id=emulator.style_id)
         other_style = emulator.state.usable_style_ids()[1]
-        with pytest.raises(JournalError, match="different prompts file"):
+        with pytest.raises(JournalError, match="different prompts file") as caught:
             await run_batch(client, prompts, out, style_id=other_style)
+        message = str(caught.value)
+        assert "Rows submitted from this journal: lines 1-2 (2 in all)" in message
+        assert "use another --out directory" in message
+        assert "only if you accept losing track of the submitted rows" in message
         edited = write_rows(
             tmp_path / "edited.jsonl", [*sized_rows(1), {"prompt": "x"}]
         )
@@ -356,3 +367,161 @@ async def test_failed_download_resumes(tmp_path: Path) -> None:
         assert resumed.submitted_this_run == 0
         assert emulator.counters.generate_images_accepted == 1
     assert_files_intact(resumed, rows)
+
+
+async def test_row_and_style_problems_together(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    prompts = write_rows(
+        tmp_path / "prompts.jsonl",
+        [
+            {"prompt": "fine"},
+            {"prompt": "still building", "style_id": BUILDING_STYLE_ID},
+            {"prompt": "bad", "batch_size": 99},
+            {"prompt": "unknown style", "style_id": "sty_missing"},
+            "{not json",
+        ],
+    )
+    out = tmp_path / "out"
+    async with async_client(emulator) as client:
+        with pytest.raises(InvalidRowsError) as caught:
+            await run_batch(client, prompts, out, style_id=emulator.style_id)
+    assert [problem.line for problem in caught.value.problems] == [2, 3, 4, 5]
+    assert BUILDING_STYLE_ID in caught.value.problems[0].reason
+    assert "sty_missing" in caught.value.problems[2].reason
+    assert not out.exists()
+    assert emulator.counters.requests["GenerateImages"] == 0
+
+
+async def test_wrong_style_leaves_no_journal(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    rows = sized_rows(3)
+    prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+    out = tmp_path / "out"
+    out.mkdir()
+    async with async_client(emulator) as client:
+        with pytest.raises(InvalidRowsError) as caught:
+            await run_batch(client, prompts, out, style_id=BUILDING_STYLE_ID)
+        assert [problem.line for problem in caught.value.problems] == [1, 2, 3]
+        assert not (out / JOURNAL_NAME).exists()
+
+        report = await run_batch(client, prompts, out, style_id=emulator.style_id)
+    assert report.ok
+    assert emulator.counters.generate_images_accepted == 3
+    assert_files_intact(report, rows)
+
+
+def pending_journal(
+    out: Path, prompts: list[str], style_id: str, workspace: str
+) -> None:
+    """Write a journal whose rows are all pending, as a rejected run left it."""
+    rows: list[BatchRow] = []
+    for line, prompt in enumerate(prompts, start=1):
+        parsed = parse_row(
+            line,
+            f'{{"prompt": "{prompt}"}}',
+            default_style_id=style_id,
+            workspace_id=workspace,
+        )
+        assert isinstance(parsed, BatchRow)
+        rows.append(parsed)
+    out.mkdir()
+    with Journal(out) as journal:
+        journal.sync_rows(rows)
+
+
+async def test_unsubmitted_journal_is_replaced(
+    emulator: Emulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = sized_rows(3)
+    prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+    out = tmp_path / "out"
+    pending_journal(out, ["a", "b"], BUILDING_STYLE_ID, emulator.workspace_id)
+
+    async with async_client(emulator) as client:
+        report = await run_batch(client, prompts, out, style_id=emulator.style_id)
+    assert report.ok
+    assert emulator.counters.generate_images_accepted == 3
+    assert "replacing the journal" in caplog.text
+    assert_files_intact(report, rows)
+
+
+async def test_changed_pending_rows_are_updated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = sized_rows(6)
+    out = tmp_path / "out"
+    with Emulator(FAST_EMULATOR, balance=3.0) as emulator:
+        prompts = write_rows(tmp_path / "prompts.jsonl", rows)
+        async with async_client(emulator) as client:
+            first = await run_batch(client, prompts, out, style_id=emulator.style_id)
+        assert first.counts == {"done": 3, "pending": 3}
+
+        # Rows 4 to 6 were never submitted, so they may change.
+        rows[4]["prompt"] = "a castle in the snow"
+        del rows[5]
+        write_rows(prompts, rows)
+        emulator.state.set_balance(100.0)
+        async with async_client(emulator) as client:
+            resumed = await run_batch(client, prompts, out, style_id=emulator.style_id)
+        assert resumed.ok
+        assert resumed.submitted_this_run == 2
+        assert emulator.counters.generate_images_accepted == 5
+    assert "updating 2 pending rows" in caplog.text
+    assert "(lines 5-6)" in caplog.text
+    assert_files_intact(resumed, rows)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n  \n"])
+async def test_empty_prompts_file_rejected(
+    emulator: Emulator, tmp_path: Path, text: str
+) -> None:
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    async with async_client(emulator) as client:
+        with pytest.raises(LayerInputError, match="has no rows"):
+            await run_batch(client, prompts, out, style_id=emulator.style_id)
+    assert not out.exists()
+
+
+async def test_timed_out_row_message(tmp_path: Path) -> None:
+    prompts = write_rows(tmp_path / "prompts.jsonl", sized_rows(1))
+    # Generations of 5 to 15 s against a timeout of 0.2 s.
+    with Emulator(EmulatorConfig(speed=1.0)) as emulator:
+        async with async_client(emulator) as client:
+            report = await run_batch(
+                client,
+                prompts,
+                tmp_path / "out",
+                style_id=emulator.style_id,
+                timeout=0.2,
+            )
+    row = report.rows[0]
+    assert row.state == "submitted"
+    assert row.error_type == "GenerationTimeoutError"
+    assert row.message is not None
+    assert f"`layer-client wait {row.inference_id}`" in row.message
+    assert "run the same batch again" in row.message
+    assert "call wait(" not in row.message
+
+
+async def test_unknown_row_message(tmp_path: Path) -> None:
+    prompts = write_rows(tmp_path / "prompts.jsonl", sized_rows(2))
+    lost = FaultRule(operation="GenerateImages", kind="drop_after", limit=1)
+    with Emulator(FAST_EMULATOR, faults=(lost,)) as emulator:
+        async with async_client(emulator) as client:
+            report = await run_batch(
+                client, prompts, tmp_path / "out", style_id=emulator.style_id
+            )
+    assert report.counts == {"done": 1, "unknown": 1}
+    unknown = report.rows_in("unknown")[0]
+    assert unknown.message is not None
+    assert "may be charged" in unknown.message
+    assert "recent inferences" not in unknown.message
+    table = format_table(report)
+    assert "recent inferences" not in table
+    assert "Check the balance with `layer-client usage`" in table
+    assert "re-run with --retry-unknown" in table
+    assert "possible double charge" in table
