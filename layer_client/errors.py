@@ -206,6 +206,13 @@ class SubmissionUnknownError(TransportError):
     submitting again.
     """
 
+    def __init__(
+        self, message: str, *, cause: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, **context)
+        # What went wrong on the wire, without the advice of the message.
+        self.cause = cause
+
 
 class DownloadError(LayerError):
     """A generated file could not be downloaded and saved intact."""

@@ -153,12 +153,13 @@ def decide(
 
 def _submission_unknown(error: LayerError) -> SubmissionUnknownError:
     return SubmissionUnknownError(
-        f"The {error.operation} request was sent but its answer was lost "
+        f"The {error.operation} request was sent but its response was lost "
         f"({error.message}), so the inference may exist and may have been "
         "charged. It was not resubmitted: look for it among the workspace's "
         "recent inferences before submitting again.",
         operation=error.operation,
         status_code=error.status_code,
+        cause=error.message,
     )
 
 

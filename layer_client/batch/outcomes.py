@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import random
-import re
 
 from ..config import RetryConfig
 from ..errors import (
@@ -100,22 +99,14 @@ def retry_delay(
 
 # The cause inside the message of the client's SubmissionUnknownError,
 # "... request was sent but its answer was lost (CAUSE), so ...".
-# NOTE: this follows the wording in layer_client/retries.py; when it no
-# longer matches, the message names the error type instead of the cause.
-_LOST_ANSWER_CAUSE = re.compile(r"answer was lost \((?P<cause>.+)\), so the inference")
-
-
 def unknown_message(error: LayerError) -> str:
     """Return the journal message of a row whose submission outcome is unknown.
 
     It states the cause and the possible charge without the client's advice,
     which is written for a single call. `format_table` adds what to do.
     """
-    match = _LOST_ANSWER_CAUSE.search(error.message)
-    if match is not None:
-        cause = match.group("cause")
-    elif isinstance(error, SubmissionUnknownError):
-        cause = type(error).__name__
+    if isinstance(error, SubmissionUnknownError):
+        cause = error.cause or type(error).__name__
     else:
         cause = error.message.rstrip(".")
     if error.status_code is not None and str(error.status_code) not in cause:
