@@ -97,8 +97,6 @@ def retry_delay(
     return delay
 
 
-# The cause inside the message of the client's SubmissionUnknownError,
-# "... request was sent but its answer was lost (CAUSE), so ...".
 def unknown_message(error: LayerError) -> str:
     """Return the journal message of a row whose submission outcome is unknown.
 
