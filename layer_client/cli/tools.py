@@ -71,7 +71,7 @@ def run_passthrough(
             raise
         Output.notice(
             f"error: `{command}` needs the {extra} extra, which is not installed: "
-            f"pip install 'layer-client[{extra}]'"
+            f"pip install '.[{extra}]' from a clone of layer-client"
         )
         return USAGE
 
