@@ -56,7 +56,7 @@ class PollingConfig:
     # does not turn into a busy loop.
     min_delay: float = 0.25
     # A wait raises NotFoundError for an id the API has left out of this
-    # many answers in a row without ever returning it; None waits until
+    # many responses in a row without ever returning it; None waits until
     # the deadline instead.
     missing_polls: int | None = 3
 

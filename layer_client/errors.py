@@ -232,7 +232,7 @@ class GenerationError(LayerError):
 
 
 class GenerationFailedError(GenerationError):
-    """The inference ended FAILED; `error_code` says why when the API tells."""
+    """The inference ended FAILED, with the API's reason in `error_code` if it gave one."""
 
     def __init__(
         self,

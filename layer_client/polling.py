@@ -147,7 +147,7 @@ class Poller:
         self.deadline = clock() + budget
         self._last_error: Exception | None = None
         self._missing_polls = config.missing_polls
-        # Answers in a row that left out an id never seen so far.
+        # Responses in a row that left out an id never seen so far.
         self._absent: dict[str, int] = {}
         self._first_round = True
 
@@ -209,10 +209,10 @@ class Poller:
     def finished(
         self, chunk: list[str], found: dict[str, InferenceFields]
     ) -> list[InferenceFields]:
-        """Record one answer and return the inferences of chunk that ended.
+        """Record one response and return the inferences of chunk that ended.
 
         Raises NotFoundError for an id that the API has never returned and
-        left out of `missing_polls` answers in a row.
+        left out of `missing_polls` responses in a row.
         """
         done = []
         for inference_id in chunk:
@@ -229,14 +229,14 @@ class Poller:
 
     def _note_absent(self, inference_id: str) -> None:
         if inference_id in self._latest:
-            logger.debug("inference %s not in the answer this time", inference_id)
+            logger.debug("inference %s missing from this response", inference_id)
             return
         count = self._absent.get(inference_id, 0) + 1
         self._absent[inference_id] = count
         if self._missing_polls is not None and count >= self._missing_polls:
             raise NotFoundError(
                 f"Inference {inference_id!r} was not found: the API left it out "
-                f"of {count} answers in a row. Check the id.",
+                f"of {count} responses in a row. Check the id.",
                 operation="GetInferencesById",
                 inference_id=inference_id,
             )

@@ -35,7 +35,7 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 class FailureKind(enum.Enum):
-    """What a failed attempt shows about the server's state."""
+    """The server state that a failed attempt reveals."""
 
     NOT_SENT = "not sent"  # the connection never opened: nothing reached the server
     NO_ANSWER = "no answer"  # sent, then timed out or dropped: it may have run
@@ -92,7 +92,7 @@ def classify_exception(exc: BaseException, operation: str) -> Failure:
 
 
 def classify_member(member: ErrorFields, operation: str) -> Failure:
-    """Classify an `Error` union member returned in a 200 answer."""
+    """Classify an `Error` union member returned in a 200 response."""
     error = error_from_member(member, operation)
     if member.error_type.value == "RATE_LIMITED_ERROR":
         return Failure(FailureKind.REJECTED, error)

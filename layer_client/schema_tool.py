@@ -404,14 +404,14 @@ def fetch_introspection(url: str, token: str) -> dict[str, Any]:
         raise _Abort(f"{url} refused the token (HTTP {status}); check LAYER_API_KEY")
     if not 200 <= status <= 299:
         raise _Abort(
-            f"{url} answered HTTP {status} to the introspection query; "
+            f"{url} returned HTTP {status} to the introspection query; "
             "try again later or pass --from-file"
         )
     try:
         body = response.json()
     except ValueError:
         raise _Abort(
-            f"{url} did not answer JSON to the introspection query; check LAYER_API_URL"
+            f"{url} did not return JSON to the introspection query; check LAYER_API_URL"
         ) from None
     return unwrap_introspection(body, url)
 

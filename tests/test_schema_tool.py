@@ -410,7 +410,7 @@ def test_file_wins_over_the_token(
     [
         ({"status_code": 401, "json": {"message": "no"}}, "check LAYER_API_KEY"),
         ({"status_code": 502, "text": "<html>Bad gateway</html>"}, "HTTP 502"),
-        ({"status_code": 200, "text": "<html>login</html>"}, "did not answer JSON"),
+        ({"status_code": 200, "text": "<html>login</html>"}, "did not return JSON"),
         (
             {
                 "status_code": 200,
