@@ -38,6 +38,9 @@ class Operation:
 def shrink_timeout(base: httpx.Timeout, remaining: float) -> httpx.Timeout:
     """Cap every part of base at the time left before the deadline."""
     budget = max(MIN_REQUEST_TIMEOUT, remaining)
+    parts = (base.connect, base.read, base.write, base.pool)
+    if all(part is not None and part <= budget for part in parts):
+        return base  # the deadline is further away than every timeout
 
     def cap(value: float | None) -> float:
         return budget if value is None else min(value, budget)
