@@ -385,11 +385,12 @@ class AsyncLayerClient(ClientBase):
         up. Files are named `<inference id>-<n>.<ext>`; complete files
         already there are kept. No token is sent to the file host.
         """
-        target = prepare_out_dir(out_dir)
+        # An id is looked up first, so a wrong id leaves no empty folder.
         if isinstance(inference, str):
             inference = found_inference(
                 await self.get_inferences([inference]), inference
             )
+        target = prepare_out_dir(out_dir)
         inference = require_complete(inference)
         return await download_inference_async(
             self._http,

@@ -65,6 +65,9 @@ _STATUS_CLASSES: dict[int, type[LayerAPIError]] = {
     429: RateLimitError,
 }
 
+# Error types of a workspace that is unknown or not the caller's.
+_WORKSPACE_ERRORS = frozenset({"NOT_FOUND_ERROR", "FORBIDDEN_ERROR"})
+
 _STATUS_HINTS: dict[int, str] = {
     401: "Check LAYER_API_KEY: the token is missing, invalid or expired.",
     403: "Check LAYER_WORKSPACE_ID: the token has no access to this workspace.",
@@ -102,6 +105,10 @@ def error_from_member(member: ErrorFields, operation: str) -> LayerAPIError:
     error_class = _ERROR_CLASSES.get(error_type, LayerAPIError)
     if error_type == "UNAUTHORIZED_ERROR":
         message = f"{message}. {_STATUS_HINTS[401]}"
+    elif operation == "GetWorkspaceUsage" and error_type in _WORKSPACE_ERRORS:
+        message = (
+            f"{message}. `layer-client workspaces` lists the workspaces you can use."
+        )
     return error_class(message, **context)
 
 
@@ -134,6 +141,14 @@ def error_from_http(
     hint = _STATUS_HINTS.get(status)
     if hint:
         description = f"{description}. {hint}"
+    elif not errors and status in (404, 405):
+        # No GraphQL body: the URL is most likely not a GraphQL endpoint.
+        url = response.request.url
+        description = (
+            f"{description} from {url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+            f"{url.path}: check LAYER_API_URL, which must name the GraphQL "
+            "endpoint, such as https://api.app.layer.ai/graphql"
+        )
 
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)

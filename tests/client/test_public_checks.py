@@ -10,6 +10,7 @@ import pytest
 
 from layer_client import (
     InsufficientCreditsError,
+    LayerAPIError,
     LayerInputError,
     NotFoundError,
     StyleNotUsableError,
@@ -18,6 +19,8 @@ from layer_client import (
 from tests.client.conftest import Layer, LayerFactory
 from tests.fakes import (
     Script,
+    data,
+    error_member,
     inference_node,
     inferences_answer,
     style_answer,
@@ -139,3 +142,42 @@ async def test_connect_error_names_url(layer: Layer, script: Script) -> None:
 
     assert "https://api.test.layer/graphql" in str(caught.value)
     assert "LAYER_API_URL" in str(caught.value)
+
+
+async def test_download_unknown_id_no_folder(
+    layer: Layer, script: Script, tmp_path: Path
+) -> None:
+    script.add("GetInferencesById", inferences_answer())
+
+    with pytest.raises(NotFoundError):
+        await layer.call("download", "inf_nope", tmp_path / "out")
+
+    assert not (tmp_path / "out").exists()
+
+
+async def test_wrong_endpoint_names_url(layer: Layer, script: Script) -> None:
+    script.add("GetWorkspaceUsage", httpx.Response(405, text="Method Not Allowed"))
+
+    with pytest.raises(LayerAPIError) as caught:
+        await layer.call("get_usage")
+
+    assert "https://api.test.layer/graphql" in str(caught.value)
+    assert "LAYER_API_URL" in str(caught.value)
+
+
+async def test_unknown_workspace_hint(layer: Layer, script: Script) -> None:
+    script.add(
+        "GetWorkspaceUsage",
+        data(
+            {
+                "getWorkspaceUsage": error_member(
+                    "NOT_FOUND_ERROR", "Workspace ws_x not found"
+                )
+            }
+        ),
+    )
+
+    with pytest.raises(NotFoundError) as caught:
+        await layer.call("get_usage")
+
+    assert "layer-client workspaces" in str(caught.value)
