@@ -14,7 +14,7 @@ submitted twice, and rows whose response was lost are reported as unknown.
 
 from .journal import JOURNAL_NAME, JournalError, RowState, SavedFile
 from .report import BatchProgress, BatchReport, RowResult, format_table
-from .rows import ROW_KEYS, BatchRow, RowProblem, read_rows
+from .rows import ROW_KEYS, BatchRow, RowProblem, group_problems, read_rows
 from .runner import DEFAULT_CONCURRENCY, InvalidRowsError, run_batch, run_batch_sync
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "RowState",
     "SavedFile",
     "format_table",
+    "group_problems",
     "read_rows",
     "run_batch",
     "run_batch_sync",

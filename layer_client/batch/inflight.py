@@ -108,9 +108,7 @@ class InFlight:
     ) -> None:
         """Watch the rows already submitted, submit the others, wait for all."""
         for row, inference_id in to_attach:
-            logger.info(
-                "batch: re-attached %s to inference %s", row.label, inference_id
-            )
+            logger.info("re-attached %s to inference %s", row.label, inference_id)
             self._watch(row, inference_id)
         self._report_progress()
         # Both loops are tasks of the group, so that a cancellation of this
@@ -165,7 +163,7 @@ class InFlight:
                     self._record(row.line, RowState.PENDING, error)
                     if attempts[outcome] >= limits[outcome]:
                         logger.warning(
-                            "batch: %s left pending after %d %s attempts: %s",
+                            "%s left pending after %d %s attempts: %s",
                             row.label,
                             attempts[outcome],
                             outcome.value,
@@ -176,7 +174,7 @@ class InFlight:
                         attempts[outcome], error, self._client.settings.retry, self._rng
                     )
                     logger.info(
-                        "batch: %s %s, submitting again in %.2f s: %s",
+                        "%s %s, submitting again in %.2f s: %s",
                         row.label,
                         outcome.value,
                         delay,
@@ -219,8 +217,7 @@ class InFlight:
         request at once and records the row as unknown.
         """
         logger.warning(
-            "batch: interrupted while submitting %s; waiting up to %g s for "
-            "its response",
+            "interrupted while submitting %s; waiting up to %g s for its response",
             row.label,
             INTERRUPT_RESPONSE_WAIT,
         )
@@ -252,7 +249,7 @@ class InFlight:
 
     def _record_interrupted(self, row: BatchRow, reason: str) -> None:
         """Record a row whose submission was sent but whose response never came."""
-        logger.warning("batch: %s is unknown: %s", row.label, reason)
+        logger.warning("%s is unknown: %s", row.label, reason)
         self._journal.mark_state(
             row.line,
             RowState.UNKNOWN,
@@ -269,14 +266,14 @@ class InFlight:
     ) -> None:
         if outcome is SubmitOutcome.UNKNOWN:
             message = unknown_message(error)
-            logger.warning("batch: %s is unknown: %s", row.label, message)
+            logger.warning("%s is unknown: %s", row.label, message)
             self._record(row.line, RowState.UNKNOWN, error, message)
         elif outcome is SubmitOutcome.STOP:
-            logger.error("batch: stopping submissions at %s: %s", row.label, error)
+            logger.error("stopping submissions at %s: %s", row.label, error)
             self._record(row.line, RowState.PENDING, error)
             self._stop(error)
         else:
-            logger.warning("batch: %s failed: %s", row.label, error)
+            logger.warning("%s failed: %s", row.label, error)
             self._record(row.line, RowState.FAILED, error)
 
     def _stop(self, error: LayerError) -> None:
@@ -352,11 +349,11 @@ class InFlight:
         found: dict[str, Inference] = {}
         for answer in answers:
             if isinstance(answer, TRANSIENT_POLL_ERRORS):
-                logger.warning("batch: poll failed, polling goes on: %s", answer)
+                logger.warning("poll failed, polling goes on: %s", answer)
             elif isinstance(answer, LayerError):
                 # The token was rejected or the schema changed: no poll can
                 # succeed. The rows stay submitted, so a re-run resumes them.
-                logger.error("batch: polling stopped: %s", answer)
+                logger.error("polling stopped: %s", answer)
                 self._stop(answer)
                 self._watches.clear()
                 return
@@ -385,7 +382,7 @@ class InFlight:
         try:
             raise_for_status(inference)
         except GenerationError as error:
-            logger.warning("batch: %s failed: %s", watch.row.label, error)
+            logger.warning("%s failed: %s", watch.row.label, error)
             self._record(watch.row.line, RowState.FAILED, error)
             return
         if self._interrupted:
@@ -397,7 +394,7 @@ class InFlight:
         status = inference.status.value if inference is not None else None
         error = timeout_error(watch.inference_id, status, self._timeout)
         message = timeout_message(watch.inference_id, status, self._timeout)
-        logger.warning("batch: %s timed out: %s", watch.row.label, message)
+        logger.warning("%s timed out: %s", watch.row.label, message)
         # It stays submitted: a re-run polls the same inference again.
         self._record(watch.row.line, RowState.SUBMITTED, error, message)
 
@@ -412,7 +409,7 @@ class InFlight:
             try:
                 paths = await self._client.download(inference, self._out_dir)
             except LayerError as error:
-                logger.warning("batch: download for %s failed: %s", row.label, error)
+                logger.warning("download for %s failed: %s", row.label, error)
                 # The inference is COMPLETE and paid for: a re-run downloads
                 # its files again instead of resubmitting.
                 self._record(row.line, RowState.SUBMITTED, error)

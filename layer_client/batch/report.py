@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import LayerError
 from .journal import JournalEntry, RowState, SavedFile
-from .rows import RowProblem
+from .rows import RowProblem, count_noun
 
 __all__ = [
     "INVALID",
@@ -197,7 +197,7 @@ def format_table(report: BatchReport, *, show_done: bool = False) -> str:
         if report.counts.get(state)
     )
     lines.append(
-        f"{len(report.rows)} rows: {counts or 'none'} "
+        f"{count_noun(len(report.rows), 'row')}: {counts or 'none'} "
         f"({report.submitted_this_run} submitted in this run, "
         f"{report.elapsed:.1f} s)"
     )
@@ -205,13 +205,24 @@ def format_table(report: BatchReport, *, show_done: bool = False) -> str:
         lines.append(f"Stopped early: {report.stopped_by}")
     if not report.ok and report.stopped_by is None:
         unfinished = report.rows_in(RowState.PENDING.value, RowState.SUBMITTED.value)
-        if unfinished:
+        if len(unfinished) == 1:
+            lines.append(
+                "1 row is not finished: run the same command again to resume it."
+            )
+        elif unfinished:
             lines.append(
                 f"{len(unfinished)} rows are not finished: run the same command "
                 "again to resume them."
             )
         unknown = report.rows_in(RowState.UNKNOWN.value)
-        if unknown:
+        if len(unknown) == 1:
+            lines.append(
+                "1 row is unknown: its submission was sent but the response was "
+                "lost, so it may have been charged. Check the balance with "
+                "`layer-client usage`, and re-run with --retry-unknown to submit "
+                "it again if you accept a possible double charge."
+            )
+        elif unknown:
             lines.append(
                 f"{len(unknown)} rows are unknown: their submission was sent but "
                 "the response was lost, so each may have been charged. Check the "

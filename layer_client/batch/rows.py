@@ -22,6 +22,8 @@ __all__ = [
     "ROW_KEYS",
     "BatchRow",
     "RowProblem",
+    "count_noun",
+    "group_problems",
     "hash_text",
     "parse_row",
     "read_rows",
@@ -71,6 +73,38 @@ class RowProblem:
 
     line: int
     reason: str
+
+
+def count_noun(count: int, noun: str) -> str:
+    """Return "1 row" or "3 rows": count and noun, with an s unless count is 1."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def group_problems(problems: list[RowProblem]) -> list[tuple[str, str]]:
+    """Group problems by reason, as ("lines 1-3, 7", reason) pairs.
+
+    A bad --style gives every row the same reason, so each reason is listed
+    once with its lines. The pairs keep the order of each reason's first line.
+    """
+    lines_of: dict[str, list[int]] = {}
+    for problem in problems:
+        lines_of.setdefault(problem.reason, []).append(problem.line)
+    return [(_line_label(lines), reason) for reason, lines in lines_of.items()]
+
+
+def _line_label(lines: list[int]) -> str:
+    """Return "line 4" or "lines 1-3, 7" for line numbers."""
+    ranges: list[list[int]] = []
+    for line in sorted(set(lines)):
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    parts = [
+        f"{first}-{last}" if last > first else f"{first}" for first, last in ranges
+    ]
+    noun = "line" if len(lines) == 1 else "lines"
+    return f"{noun} {', '.join(parts)}"
 
 
 def hash_text(text: str) -> str:

@@ -44,7 +44,7 @@ from .journal import (
     format_lines,
 )
 from .report import BatchProgress, BatchReport, RowResult
-from .rows import BatchRow, RowProblem, read_rows
+from .rows import BatchRow, RowProblem, count_noun, group_problems, read_rows
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -69,12 +69,17 @@ class InvalidRowsError(LayerInputError):
     """Rows of the prompts file are invalid; `problems` lists each line."""
 
     def __init__(self, problems: list[RowProblem], path: Path) -> None:
-        shown = "; ".join(f"line {item.line}: {item.reason}" for item in problems[:5])
-        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        groups = group_problems(problems)
+        shown = "; ".join(f"{lines}: {reason}" for lines, reason in groups[:5])
+        hidden = len(groups) - 5
+        more = f"; and {count_noun(hidden, 'more reason')}" if hidden > 0 else ""
+        # Reasons often end with a full stop of their own.
+        listed = f"{shown}{more}".rstrip(".")
+        them = "it" if len(problems) == 1 else "them"
         super().__init__(
-            f"{len(problems)} invalid rows in {path}, nothing was submitted: "
-            f"{shown}{more}. Fix them, or pass --skip-invalid (skip_invalid=True) "
-            "to run the valid rows only.",
+            f"{count_noun(len(problems), 'invalid row')} in {path}, nothing was "
+            f"submitted: {listed}. Fix {them}, or pass --skip-invalid "
+            "(skip_invalid=True) to run the valid rows only.",
             field="rows",
         )
         self.problems = problems
@@ -132,10 +137,10 @@ def _plan_rows(
             and entry is not None
             and not _files_intact(entry, out_dir)
         ):
-            logger.warning("batch: files of %s are missing or changed", row.label)
+            logger.warning("files of %s are missing or changed", row.label)
             state = RowState.SUBMITTED
         if state is RowState.UNKNOWN and retry_unknown:
-            logger.warning("batch: submitting unknown %s again", row.label)
+            logger.warning("submitting unknown %s again", row.label)
             state = RowState.PENDING
         if state is RowState.SUBMITTED and entry is not None and entry.inference_id:
             plan.to_attach.append((row, entry.inference_id))
@@ -199,7 +204,7 @@ def _log_rewrites(journal: Journal, mismatches: Sequence[Mismatch]) -> None:
     first = mismatches[0]
     if len(mismatches) == len(journal.entries()):
         logger.warning(
-            "batch: replacing the journal %s: it was made for another prompts "
+            "replacing the journal %s: it was made for another prompts "
             "file, style or workspace (line %d %s), and none of its rows was "
             "submitted",
             journal.path,
@@ -209,7 +214,7 @@ def _log_rewrites(journal: Journal, mismatches: Sequence[Mismatch]) -> None:
         return
     lines = [item.line for item in mismatches]
     logger.warning(
-        "batch: updating %d pending rows of the journal %s that changed since "
+        "updating %d pending rows of the journal %s that changed since "
         "the last run (%s %s), because none of them was submitted",
         len(lines),
         journal.path,
@@ -220,7 +225,7 @@ def _log_rewrites(journal: Journal, mismatches: Sequence[Mismatch]) -> None:
 
 def _record_cut_off(journal: Journal, rows: list[BatchRow]) -> None:
     for row in rows:
-        logger.warning("batch: %s was cut off while submitting", row.label)
+        logger.warning("%s was cut off while submitting", row.label)
         journal.mark_state(
             row.line,
             RowState.UNKNOWN,
@@ -300,8 +305,8 @@ async def run_batch(
         invalid = sorted([*problems, *style_problems], key=lambda item: item.line)
         if invalid and not skip_invalid:
             raise InvalidRowsError(invalid, source)
-        for problem in invalid:
-            logger.warning("batch: skipping line %d: %s", problem.line, problem.reason)
+        for lines, reason in group_problems(invalid):
+            logger.warning("skipping %s: %s", lines, reason)
         plan.drop({problem.line for problem in style_problems})
         if plan.to_submit:
             await client.check_credits(workspace_id)
@@ -314,7 +319,7 @@ async def run_batch(
         _record_cut_off(journal, plan.cut_off)
 
         logger.info(
-            "batch: %d rows, %d to submit, %d to re-attach, %d invalid",
+            "%d rows, %d to submit, %d to re-attach, %d invalid",
             len(rows),
             len(plan.to_submit),
             len(plan.to_attach),

@@ -17,6 +17,7 @@ from ..batch import (
     InvalidRowsError,
     RowState,
     format_table,
+    group_problems,
     run_batch_sync,
 )
 from .arguments import Commands, positive_float, positive_int
@@ -133,8 +134,9 @@ def run_batch_command(args: argparse.Namespace, context: Context) -> int:
                 on_progress=display.update,
             )
         except InvalidRowsError as error:
-            for problem in error.problems:
-                context.output.notice(f"line {problem.line}: {problem.reason}")
+            # A bad --style gives every row the same reason: list it once.
+            for lines, reason in group_problems(error.problems):
+                context.output.notice(f"{lines}: {reason}")
             context.error_details["invalid_rows"] = [
                 {"line": problem.line, "reason": problem.reason}
                 for problem in error.problems
@@ -219,7 +221,7 @@ class _RichDisplay:
         self._progress.update(
             self._task,
             total=progress.total,
-            completed=progress.finished,
+            completed=_finished(progress),
             description=describe(progress),
         )
 
@@ -230,15 +232,35 @@ class _RichDisplay:
 
 
 def describe(progress: BatchProgress) -> str:
-    """Return the counts per state and the estimated time left, in one line."""
+    """Return the counts per state and the estimated time left, in one line.
+
+    The estimate is left out while no row is submitting or submitted, so a
+    run that has given up on its pending rows shows none.
+    """
     counts = ", ".join(
         f"{progress.counts[state.value]} {state.value}"
         for state in RowState
         if progress.counts.get(state.value)
     )
+    in_flight = sum(
+        progress.counts.get(state.value, 0)
+        for state in (RowState.SUBMITTING, RowState.SUBMITTED)
+    )
     eta = progress.eta_seconds
-    left = f", about {_duration(eta)} left" if eta is not None else ""
-    return f"{progress.finished}/{progress.total} finished ({counts}){left}"
+    left = f", about {_duration(eta)} left" if eta is not None and in_flight else ""
+    return f"{_finished(progress)}/{progress.total} finished ({counts}){left}"
+
+
+def _finished(progress: BatchProgress) -> int:
+    """Return the number of done and failed rows.
+
+    Unlike BatchProgress.finished, this leaves out unknown rows, because
+    whether their inference ran is not known.
+    """
+    return sum(
+        progress.counts.get(state.value, 0)
+        for state in (RowState.DONE, RowState.FAILED)
+    )
 
 
 def _duration(seconds: float) -> str:

@@ -18,7 +18,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..polling import raise_for_status
-from ..results import Inference
+from ..results import Inference, found_inference
 from ..validation import build_generate_input
 from .arguments import Commands, positive_float, positive_int, whole_number
 from .context import Context
@@ -261,14 +261,11 @@ def run_download(args: argparse.Namespace, context: Context) -> int:
 
 
 def fetch_inference(layer: LayerClient, inference_id: str) -> Inference:
-    """Return one inference by id; raise NotFoundError when the API has none."""
-    found = layer.get_inferences([inference_id])
-    inference = found.get(inference_id.strip())
-    if inference is None:
-        raise NotFoundError(
-            f"Inference {inference_id!r} was not found", operation="GetInferencesById"
-        )
-    return inference
+    """Return one inference by id; raise NotFoundError when the API has none.
+
+    The error is the library's own, as `LayerClient.download` raises it.
+    """
+    return found_inference(layer.get_inferences([inference_id]), inference_id)
 
 
 def _report_failures(finished: list[Inference], context: Context) -> bool:

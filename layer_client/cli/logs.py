@@ -11,9 +11,28 @@ import logging
 import sys
 from typing import TextIO
 
+from .output import PROGRAM
+
 LOG_VARIABLE = "LAYER_LOG"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class CLIFormatter(logging.Formatter):
+    """A formatter of LOG_FORMAT that puts `layer-client: ` before warnings.
+
+    Error records get the prefix too. The README promises that error lines
+    on stderr start with the program name, and a logged warning reads as one.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(LOG_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"{PROGRAM}: {text}"
+        return text
 
 
 class StderrHandler(logging.StreamHandler[TextIO]):
@@ -69,7 +88,7 @@ def configure_logging(level: int | None) -> logging.Handler | None:
         return None
     logger = logging.getLogger("layer_client")
     handler = StderrHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(CLIFormatter())
     handler.setLevel(level)
     logger.addHandler(handler)
     logger.setLevel(level)

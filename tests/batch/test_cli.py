@@ -324,6 +324,29 @@ def test_wrong_style_then_fixed(
     assert emulator.counters.generate_images_accepted == 2
 
 
+def test_wrong_style_reason_listed_once(
+    emulator: Emulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in emulator.environ.items():
+        monkeypatch.setenv(name, value)
+    prompts = write_rows(tmp_path / "prompts.jsonl", sized_rows(8))
+    out = str(tmp_path / "out")
+    status = main(["batch", str(prompts), "--style", "sty_nope", "--out", out])
+    err = capsys.readouterr().err
+    assert status == 5
+    # One notice and the error line, each naming the reason once.
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith("layer-client: lines 1-8: ")
+    assert lines[1].startswith("layer-client: error: 8 invalid rows in ")
+    assert "nothing was submitted: lines 1-8: " in lines[1]
+    assert "more" not in lines[1]
+    assert err.count("sty_nope") == 2
+
+
 def test_empty_prompts_file(
     emulator: Emulator,
     tmp_path: Path,
@@ -371,7 +394,9 @@ def test_timeout_names_cli_commands(
     assert status == 7, captured.err
     assert "call wait(" not in captured.out + captured.err
     assert "`layer-client wait inf_" in captured.out
-    assert "run the same command again to resume them" in captured.out
+    assert "1 row is not finished: run the same command again to resume it." in (
+        captured.out
+    )
 
 
 def test_invalid_rows_exit_status(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from layer_client.batch import BatchRow, RowProblem, read_rows
+from layer_client.batch import BatchRow, RowProblem, group_problems, read_rows
 from layer_client.batch.rows import parse_row
 from layer_client.errors import LayerInputError
 
@@ -145,3 +145,17 @@ def test_read_rows_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(b'{"prompt": "\xff"}\n')
     with pytest.raises(LayerInputError, match="not UTF-8"):
         read_rows(path, default_style_id=STYLE, workspace_id=WORKSPACE)
+
+
+def test_group_problems_lists_each_reason_once() -> None:
+    problems = [
+        *(
+            RowProblem(line=line, reason="Style sty_nope was not found")
+            for line in (1, 2, 3, 5, 7, 8)
+        ),
+        RowProblem(line=4, reason="unknown keys n"),
+    ]
+    assert group_problems(sorted(problems, key=lambda item: item.line)) == [
+        ("lines 1-3, 5, 7-8", "Style sty_nope was not found"),
+        ("line 4", "unknown keys n"),
+    ]

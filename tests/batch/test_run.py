@@ -525,3 +525,6 @@ async def test_unknown_row_message(tmp_path: Path) -> None:
     assert "Check the balance with `layer-client usage`" in table
     assert "re-run with --retry-unknown" in table
     assert "possible double charge" in table
+    assert "1 row is unknown: its submission was sent" in table
+    assert "rows are unknown" not in table
+    assert "2 rows: 1 done, 1 unknown" in table

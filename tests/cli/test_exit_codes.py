@@ -288,6 +288,17 @@ def test_wait_unknown_inference_exit_5(cli: CLI) -> None:
     assert "not found" in run.err
 
 
+def test_download_and_wait_not_found_alike(cli: CLI, tmp_path: Path) -> None:
+    download = cli("download", "inf_missing", "--out", str(tmp_path))
+    wait = cli("wait", "inf_missing", "--timeout", "10")
+
+    assert download.code == wait.code == 5
+    for run in (download, wait):
+        assert "layer-client: error: Inference 'inf_missing' was not found" in run.err
+        assert "check the id" in run.err.lower()
+        assert "inference_id=inf_missing" in run.err
+
+
 def test_wait_unknown_inference_json(cli: CLI, emulator: Emulator) -> None:
     known = submit(emulator)
 

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from layer_client.cli.logs import resolve_level
+from layer_client.batch import BatchProgress
+from layer_client.cli.batch import describe
+from layer_client.cli.logs import CLIFormatter, resolve_level
 from layer_client.cli.progress import PlainReporter, RichReporter, make_reporter
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -82,3 +84,38 @@ def test_log_level_unknown_value() -> None:
     assert resolved is None
     assert warning is not None
     assert "LAYER_LOG='chatty'" in warning
+
+
+@pytest.mark.parametrize(
+    ("level", "prefixed"),
+    [(logging.DEBUG, False), (logging.INFO, False), (logging.WARNING, True)],
+)
+def test_log_formatter_prefixes_warnings(level: int, prefixed: bool) -> None:
+    record = logging.LogRecord(
+        "layer_client.batch", level, __file__, 1, "line %d left pending", (1,), None
+    )
+
+    text = CLIFormatter().format(record)
+
+    assert text.startswith("layer-client: ") == prefixed
+    assert text.endswith("layer_client.batch: line 1 left pending")
+
+
+def test_batch_progress_line_in_flight() -> None:
+    progress = BatchProgress(
+        total=10, counts={"done": 5, "submitted": 5}, finished_this_run=5, elapsed=25.0
+    )
+
+    assert describe(progress) == "5/10 finished (5 submitted, 5 done), about 25 s left"
+
+
+def test_batch_progress_line_nothing_in_flight() -> None:
+    # The run gave up on a pending row and lost the response of another.
+    progress = BatchProgress(
+        total=10,
+        counts={"done": 8, "pending": 1, "unknown": 1},
+        finished_this_run=8,
+        elapsed=200.0,
+    )
+
+    assert describe(progress) == "8/10 finished (1 pending, 8 done, 1 unknown)"
