@@ -15,7 +15,7 @@ class GraphQLClientError(Exception):
 
 
 class GraphQLHttpError(GraphQLClientError):
-    """The server answered with a status outside 2xx."""
+    """The server responded with a status outside 2xx."""
 
     def __init__(self, response: httpx.Response) -> None:
         self.response = response

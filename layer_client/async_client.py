@@ -291,8 +291,8 @@ class AsyncLayerClient(ClientBase):
         """Return the workspace's credits, or raise InsufficientCreditsError.
 
         It raises when the workspace has no access or a balance of zero or
-        less; the price of a generation is not published, so a positive but
-        short balance is left for the API to reject.
+        less. Layer does not publish the price of a generation, so a positive
+        but short balance is left for the API to reject.
         """
         workspace = self._settings.require_workspace_id(workspace_id)
         entitlement = await self.get_usage(workspace)

@@ -195,7 +195,7 @@ class ClientBase:
     def _check_credits(entitlement: Entitlement, workspace_id: str) -> None:
         """Raise InsufficientCreditsError when the workspace cannot generate."""
         # NOTE: the price of a generation is not in the schema, so only a
-        # workspace without access or with nothing left is stopped here; the
+        # workspace without access or with nothing left is stopped here. The
         # API still returns PAYMENT_REQUIRED_ERROR when the balance is short.
         if not entitlement.has_access:
             raise InsufficientCreditsError(

@@ -39,7 +39,7 @@ def _require_positive(name: str, value: float) -> None:
 
 @dataclass(frozen=True)
 class PollingConfig:
-    """How `wait` and `wait_many` poll an inference until it ends.
+    """The polling schedule of `wait` and `wait_many` until an inference ends.
 
     Delays are in seconds. The first poll comes after `initial_delay`, each
     later delay is `multiplier` times the previous one up to `max_delay`, and

@@ -269,7 +269,7 @@ def _transport_message(exc: httpx.HTTPError) -> str:
 def parse_retry_after(
     value: str | None, *, now: Callable[[], float] = time.time
 ) -> float | None:
-    """Return the delay a Retry-After header asks for, in seconds.
+    """Return the delay a Retry-After header requests, in seconds.
 
     Accepts delta-seconds and HTTP dates; returns None for a missing or
     malformed value, so the caller falls back to its own backoff.

@@ -1,4 +1,4 @@
-"""Test doubles for the client: a fake clock and canned GraphQL answers."""
+"""Test doubles for the client: a fake clock and canned GraphQL responses."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ Responder = Callable[[httpx.Request], httpx.Response]
 
 
 class Script:
-    """Answers by operation name from per-operation queues; records requests."""
+    """Respond by operation name from per-operation queues; record requests."""
 
     def __init__(self) -> None:
         self.queues: dict[str, list[httpx.Response | Exception | Responder]] = {}

@@ -115,7 +115,7 @@ def _envelope(model: type[BaseModel]) -> type[BaseModel]:
 def parse_response(response: httpx.Response, model: type[ModelT]) -> ModelT:
     """Parse a GraphQL response into the operation's result model.
 
-    A plain successful answer is validated from the raw bytes in one pass.
+    A plain successful response is validated from the raw bytes in one pass.
     Anything else (a status outside 2xx, an `errors` array, no `data`, or a
     body the model rejects) goes through `parse_data` and `model_validate`,
     which raise the precise exception.

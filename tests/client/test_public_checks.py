@@ -30,7 +30,7 @@ from tests.fakes import (
 
 
 def answer_known_ids(request: httpx.Request) -> httpx.Response:
-    """Answer getInferencesById with every requested id but `missing`."""
+    """Return every requested id but `missing` from getInferencesById."""
     ids = variables_of(request)["input"]["inferenceIds"]
     nodes = [inference_node(i, "COMPLETE") for i in ids if i != "missing"]
     return inferences_answer(*nodes)

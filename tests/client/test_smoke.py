@@ -1,4 +1,4 @@
-"""The main flow of both clients against scripted answers."""
+"""The main flow of both clients against scripted responses."""
 
 from __future__ import annotations
 
